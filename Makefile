@@ -1,0 +1,75 @@
+# bertqa: extractive question answering with BERT inside PostgreSQL.
+#
+# Builds the extension (bertqa.so) and the command-line tool (./bertqa) from
+# one core library in src/core that has no PostgreSQL dependency.
+
+EXTENSION = bertqa
+MODULE_big = bertqa
+DATA = $(wildcard sql/bertqa--*.sql)
+REGRESS = $(patsubst sql/%.sql,%,$(filter-out sql/bertqa--%,$(wildcard sql/*.sql)))
+
+CORE_SRCS = $(wildcard src/core/*.c)
+PG_SRCS = $(wildcard src/pg/*.c)
+CLI_SRCS = $(wildcard src/cli/*.c)
+CORE_OBJS = $(CORE_SRCS:.c=.o)
+CLI_OBJS = $(CLI_SRCS:.c=.o)
+OBJS = $(CORE_OBJS) $(PG_SRCS:.c=.o)
+
+DEPS_PKGS = icu-uc icu-i18n json-c
+PG_CPPFLAGS = -Isrc/core $(shell pkg-config --cflags $(DEPS_PKGS))
+SHLIB_LINK = $(shell pkg-config --libs $(DEPS_PKGS)) -ldl -lm -lpthread
+EXTRA_CLEAN = bertqa $(CLI_OBJS) test/unit/*.o $(UNIT_TESTS) results regression.diffs regression.out
+
+# The core is plain C11; PostgreSQL's warning flags stay on for it.
+$(CORE_OBJS) $(CLI_OBJS): CFLAGS += -std=c11 -D_POSIX_C_SOURCE=200809L -Wno-declaration-after-statement
+
+# No LLVM bitcode: JIT inlining of this code buys nothing.
+with_llvm = no
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# ---- the command-line tool -------------------------------------------------
+
+all: bertqa
+
+bertqa: $(CORE_OBJS) $(CLI_OBJS)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(SHLIB_LINK)
+
+# ---- the bundled model and the CLI are installed with the extension ----------
+
+BUNDLED_MODEL = test/fixtures/tiny-model
+MODEL_DIR = $(datadir)/extension/bertqa/tiny-model
+
+install: install-bertqa-extras
+
+install-bertqa-extras: bertqa
+	$(MKDIR_P) '$(DESTDIR)$(bindir)' '$(DESTDIR)$(MODEL_DIR)'
+	$(INSTALL_PROGRAM) bertqa '$(DESTDIR)$(bindir)/bertqa'
+	$(INSTALL_DATA) $(BUNDLED_MODEL)/config.json $(BUNDLED_MODEL)/vocab.txt \
+		$(BUNDLED_MODEL)/model.safetensors '$(DESTDIR)$(MODEL_DIR)/'
+
+uninstall: uninstall-bertqa-extras
+
+uninstall-bertqa-extras:
+	rm -f '$(DESTDIR)$(bindir)/bertqa'
+	rm -rf '$(DESTDIR)$(datadir)/extension/bertqa'
+
+# ---- tests -------------------------------------------------------------------
+
+UNIT_SRCS = $(wildcard test/unit/test_*.c)
+UNIT_TESTS = $(UNIT_SRCS:.c=)
+
+$(UNIT_TESTS): %: %.c test/unit/unit.h $(CORE_OBJS)
+	$(CC) $(CFLAGS) -std=c11 -D_POSIX_C_SOURCE=200809L -Wno-declaration-after-statement \
+		$(PG_CPPFLAGS) -Itest/unit -o $@ $< $(CORE_OBJS) $(LDFLAGS) $(SHLIB_LINK)
+
+unit-tests: $(UNIT_TESTS)
+
+# Every test: C unit tests, parity against the fixtures, then pg_regress
+# against a throwaway cluster.  See test/run.
+test: all unit-tests
+	test/run
+
+.PHONY: install-bertqa-extras uninstall-bertqa-extras unit-tests test

@@ -1,0 +1,97 @@
+/*
+ * cli_util.c - helpers shared by the subcommands: error printing, line
+ * reading, option value parsing.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+
+/*
+ * Show a core failure to the user.
+ */
+void
+cli_report(const BqError *err)
+{
+	fprintf(stderr, "bertqa: %s\n", err->message);
+	if (err->detail[0] != '\0')
+		fprintf(stderr, "DETAIL: %s\n", err->detail);
+}
+
+/*
+ * Complain about the command line; the caller returns the result (2).
+ */
+int
+cli_usage_error(const char *command, const char *fmt,...)
+{
+	va_list		ap;
+
+	fprintf(stderr, "bertqa %s: ", command);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 2;
+}
+
+/*
+ * getline() with the newline (and a preceding CR) removed.
+ */
+long
+cli_read_line(FILE *in, char **buf, size_t *cap)
+{
+	ssize_t		n = getline(buf, cap, in);
+
+	if (n < 0)
+		return -1;
+	if (n > 0 && (*buf)[n - 1] == '\n')
+		(*buf)[--n] = '\0';
+	if (n > 0 && (*buf)[n - 1] == '\r')
+		(*buf)[--n] = '\0';
+	return (long) n;
+}
+
+/*
+ * Parse a decimal integer option in [min, max].
+ */
+bool
+cli_parse_int(const char *command, const char *option, const char *value,
+			  long min, long max, int *out)
+{
+	char	   *end;
+	long		v;
+
+	errno = 0;
+	v = strtol(value, &end, 10);
+	if (errno != 0 || end == value || *end != '\0' || v < min || v > max)
+	{
+		cli_usage_error(command, "%s must be a whole number from %ld to %ld, not \"%s\"",
+						option, min, max, value);
+		return false;
+	}
+	*out = (int) v;
+	return true;
+}
+
+/*
+ * Parse a finite floating-point option.
+ */
+bool
+cli_parse_double(const char *command, const char *option, const char *value,
+				 double *out)
+{
+	char	   *end;
+	double		v;
+
+	errno = 0;
+	v = strtod(value, &end);
+	if (errno != 0 || end == value || *end != '\0' || v != v)
+	{
+		cli_usage_error(command, "%s must be a number, not \"%s\"", option, value);
+		return false;
+	}
+	*out = v;
+	return true;
+}

@@ -1,0 +1,48 @@
+/*
+ * main.c - entry point of the bertqa command-line tool: dispatches to the
+ * subcommand named by the first argument.
+ */
+#include "cli.h"
+
+#include <string.h>
+
+static const CliCommand commands[] = {
+	{"tokenize", cmd_tokenize, "tokenize JSON lines {\"text\": ...} from stdin"},
+	{"bench-tokenize", cmd_bench_tokenize, "measure tokenizer throughput on a SQuAD file"},
+};
+
+/*
+ * List the subcommands.
+ */
+static void
+print_usage(FILE *out)
+{
+	fprintf(out, "usage: bertqa COMMAND [OPTIONS]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-16s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\nRun 'bertqa COMMAND --help' for a command's options.\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc < 2)
+	{
+		print_usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+		strcmp(argv[1], "help") == 0)
+	{
+		print_usage(stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	{
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "bertqa: unknown command \"%s\"\n\n", argv[1]);
+	print_usage(stderr);
+	return 2;
+}

@@ -1,0 +1,33 @@
+/*
+ * file_util.h - reading whole files and JSON documents, with errors that
+ * name the file.
+ */
+#ifndef BQ_FILE_UTIL_H
+#define BQ_FILE_UTIL_H
+
+#include <stddef.h>
+
+#include <json-c/json.h>
+
+#include "bq_error.h"
+
+/* Files larger than this are refused by bq_read_file (1 GiB). */
+#define BQ_MAX_READ_FILE ((size_t) 1 << 30)
+
+/*
+ * Read all of 'path' into a malloc'd buffer with a NUL appended; *len gets
+ * the byte count.  A missing file is BQ_ERR_NOT_FOUND, a directory or an
+ * unreadable file BQ_ERR_IO.
+ */
+char	   *bq_read_file(const char *path, size_t *len, BqError *err);
+
+/*
+ * Parse 'len' bytes of JSON (which must be valid UTF-8) into a json-c
+ * object; 'name' labels error messages.  Trailing garbage is an error.
+ */
+json_object *bq_json_parse(const char *text, size_t len, const char *name, BqError *err);
+
+/* bq_read_file followed by bq_json_parse. */
+json_object *bq_json_load_file(const char *path, BqError *err);
+
+#endif							/* BQ_FILE_UTIL_H */

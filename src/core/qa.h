@@ -1,0 +1,65 @@
+/*
+ * qa.h - extractive question answering over one question and one context:
+ * windows, encoder, and SQuAD v2.0 post-processing (the algorithm of Google
+ * BERT's run_squad.py, which NVIDIA NeMo's QA models use).
+ */
+#ifndef BQ_QA_H
+#define BQ_QA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bq_error.h"
+#include "encoder.h"
+#include "model.h"
+
+typedef struct BqQaSettings
+{
+	int			max_seq_len;	/* tokens per window, [CLS] and [SEP]s included */
+	int			doc_stride;		/* step between the starts of consecutive chunks */
+	int			max_query_len;	/* question tokens kept */
+	int			max_answer_len; /* longest span, in tokens */
+	int			n_best;			/* candidates per side and n-best list length */
+	double		null_threshold; /* no answer when null - best span > this */
+} BqQaSettings;
+
+/* max_seq_len 384, doc_stride 128, max_query_len 64, max_answer_len 30, n_best 20, 0.0 */
+void		bq_qa_default_settings(BqQaSettings *settings);
+
+/* Check a settings record; BQ_ERR_INPUT naming the bad field. */
+int			bq_qa_check_settings(const BqQaSettings *settings, BqError *err);
+
+/* One entry of the n-best list. */
+typedef struct BqQaCandidate
+{
+	bool		is_null;		/* the "no answer" entry */
+	int32_t		start_char;		/* code points into the context, [start, end) */
+	int32_t		end_char;
+	double		probability;	/* softmax over the n-best list's scores */
+	float		start_logit;
+	float		end_logit;
+} BqQaCandidate;
+
+typedef struct BqQaResult
+{
+	BqQaCandidate *nbest;		/* [count], best first; includes the null entry */
+	size_t		count;
+	int			answer;			/* index into nbest of the decided answer */
+	double		null_score_diff; /* null score - best non-null span score */
+} BqQaResult;
+
+/*
+ * Answer 'question' over 'context' (both UTF-8).  Fills 'result', which the
+ * caller releases with bq_qa_result_free.
+ */
+int			bq_qa_answer(const BqModel *model, BqEncoder *enc,
+						 const BqQaSettings *settings,
+						 const char *question, size_t question_len,
+						 const char *context, size_t context_len,
+						 BqQaResult *result,
+						 const BqInterrupt *intr, BqError *err);
+
+void		bq_qa_result_free(BqQaResult *result);
+
+#endif							/* BQ_QA_H */
