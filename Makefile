@@ -24,7 +24,7 @@ EXTRA_CLEAN = bertqa $(CLI_OBJS) test/unit/*.o $(UNIT_TESTS) results regression.
 $(CORE_OBJS) $(CLI_OBJS): CFLAGS += -std=c11 -D_POSIX_C_SOURCE=200809L -Wno-declaration-after-statement
 
 # No LLVM bitcode: JIT inlining of this code buys nothing.
-with_llvm = no
+override with_llvm = no
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
