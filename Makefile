@@ -23,6 +23,9 @@ EXTRA_CLEAN = bertqa $(CLI_OBJS) test/unit/*.o $(UNIT_TESTS) results regression.
 # The core is plain C11; PostgreSQL's warning flags stay on for it.
 $(CORE_OBJS) $(CLI_OBJS): CFLAGS += -std=c11 -D_POSIX_C_SOURCE=200809L -Wno-declaration-after-statement
 
+# The CLI's default model is the bundled one, as installed by 'make install'.
+$(CLI_OBJS): CPPFLAGS += -DBQ_BUNDLED_MODEL_DIR='"$(datadir)/extension/bertqa/tiny-model"'
+
 # No LLVM bitcode: JIT inlining of this code buys nothing.
 override with_llvm = no
 

@@ -21,6 +21,11 @@ typedef struct CliCommand
 
 int			cmd_tokenize(int argc, char **argv);
 int			cmd_bench_tokenize(int argc, char **argv);
+int			cmd_logits(int argc, char **argv);
+int			cmd_init_model(int argc, char **argv);
+int			cmd_bench(int argc, char **argv);
+int			cmd_info(int argc, char **argv);
+int			cmd_eval(int argc, char **argv);
 
 /* Print "bertqa: <message>" and the detail, if any, to stderr. */
 void		cli_report(const BqError *err);
@@ -40,5 +45,42 @@ bool		cli_parse_int(const char *command, const char *option, const char *value,
 						  long min, long max, int *out);
 bool		cli_parse_double(const char *command, const char *option, const char *value,
 							 double *out);
+
+/* ---- question answering (cmd_answer.c, cmd_squad.c; helpers in cli_qa.c) ---- */
+#include <json-c/json.h>
+
+#include "qa.h"
+
+int			cmd_answer(int argc, char **argv);
+int			cmd_squad(int argc, char **argv);
+
+/* The options "answer" and "squad" share. */
+typedef struct CliQaOptions
+{
+	const char *model_dir;		/* default: the bundled model */
+	int			threads;		/* 0: OpenBLAS's choice */
+	BqQaSettings settings;
+} CliQaOptions;
+
+void		cli_qa_options_init(CliQaOptions *options);
+void		cli_qa_options_help(FILE *out);
+
+/*
+ * If argv[*i] is a shared option, take it and its value (advancing *i):
+ * 1 taken, 0 not a shared option, -1 bad value (message printed).
+ */
+int			cli_qa_option(const char *command, int argc, char **argv, int *i,
+						  CliQaOptions *options);
+
+/* Check the settings and load the model and an encoder: 0, or the exit status. */
+int			cli_qa_open(const char *command, const CliQaOptions *options,
+						BqModel **model, BqEncoder **enc);
+
+/* A JSON number printed as Python prints the double. */
+json_object *cli_json_double(double value);
+
+/* An n-best entry {text, [start, end,] probability, start_logit, end_logit}. */
+json_object *cli_qa_entry_json(const char *context, size_t context_len,
+							   const BqQaCandidate *entry, bool with_offsets);
 
 #endif							/* BQ_CLI_H */

@@ -9,6 +9,13 @@
 static const CliCommand commands[] = {
 	{"tokenize", cmd_tokenize, "tokenize JSON lines {\"text\": ...} from stdin"},
 	{"bench-tokenize", cmd_bench_tokenize, "measure tokenizer throughput on a SQuAD file"},
+	{"logits", cmd_logits, "start/end logits for JSON lines {\"input_ids\": ...} from stdin"},
+	{"init-model", cmd_init_model, "write a randomly initialised model of any size"},
+	{"bench", cmd_bench, "time the forward pass (or --gemm: BLAS alone)"},
+	{"info", cmd_info, "describe a model directory and the BLAS kernels"},
+	{"answer", cmd_answer, "answer one question over one context (JSON out)"},
+	{"squad", cmd_squad, "answer a SQuAD file; write run_squad.py-style predictions"},
+	{"eval", cmd_eval, "score SQuAD predictions like the official evaluate-v2.0.py"},
 };
 
 /*

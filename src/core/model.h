@@ -78,12 +78,49 @@ typedef struct BqModel
 	BqTokenizer *tokenizer;
 	int64_t		parameter_count;	/* elements of the tensors the encoder uses */
 	size_t		bytes_mapped;		/* size of the shared mapping */
-	void	   *mapping;			/* the mmap of model.safetensors */
-	float	   *converted;			/* fp32 copy of F16/BF16 weights, else NULL */
+	void	   *mapping;			/* the mmap of model.safetensors (or of its fp32 cache copy) */
+	float	   *converted;			/* private fp32 copy of F16/BF16 weights, else NULL */
+	char	   *cache_path;			/* the fp32 cache copy 'mapping' maps, else NULL */
+	size_t		bytes_converted;	/* fp32 bytes made from weights not usable in place */
+	struct BqSafetensors *file;	/* owns 'mapping' */
 } BqModel;
 
-/* Load the model directory 'dir'; NULL on failure with 'err' filled. */
+/* A tensor the encoder reads: its canonical Hugging Face name and shape. */
+typedef struct BqWeightSpec
+{
+	char		name[96];		/* e.g. "bert.encoder.layer.0.attention.self.query.weight" */
+	int			ndim;			/* 1 or 2 */
+	int64_t		shape[2];		/* [ndim] */
+} BqWeightSpec;
+
+typedef struct BqModelLoadOptions
+{
+	/*
+	 * Where F16/BF16 weights (and F32 ones not 4-byte aligned in the file)
+	 * are converted to an fp32 safetensors file once, then mapped shared by
+	 * every process like an F32 model.  The file's name derives from the
+	 * source's path, size, mtime and inode, so a changed model is never
+	 * served stale.  NULL converts into private memory instead.
+	 */
+	const char *cache_dir;
+} BqModelLoadOptions;
+
+/*
+ * Load the model directory 'dir'; NULL on failure with 'err' filled.
+ * vocab.txt must have exactly config.json's vocab_size lines: fewer would
+ * leave embedding rows without tokens, more would produce ids past the
+ * embedding table.
+ */
 BqModel    *bq_model_load(const char *dir, BqError *err);
+BqModel    *bq_model_load_with(const char *dir, const BqModelLoadOptions *options,
+							   BqError *err);
 void		bq_model_free(BqModel *model);
+
+/*
+ * The tensors a model with 'config' needs, in the order they are bound
+ * (embeddings, layers, QA head); *count gets their number.  malloc'd; NULL
+ * when out of memory.
+ */
+BqWeightSpec *bq_model_weight_specs(const BqConfig *config, int *count);
 
 #endif							/* BQ_MODEL_H */

@@ -46,7 +46,9 @@ typedef struct BqQaResult
 	BqQaCandidate *nbest;		/* [count], best first; includes the null entry */
 	size_t		count;
 	int			answer;			/* index into nbest of the decided answer */
-	double		null_score_diff; /* null score - best non-null span score */
+	double		null_score_diff; /* null score - best non-null span score; 0 when
+								 * there is no non-null span (the answer is then
+								 * the null entry whatever the threshold) */
 } BqQaResult;
 
 /*
@@ -61,5 +63,14 @@ int			bq_qa_answer(const BqModel *model, BqEncoder *enc,
 						 const BqInterrupt *intr, BqError *err);
 
 void		bq_qa_result_free(BqQaResult *result);
+
+/*
+ * Byte range [*start, *end) of a candidate's text in the UTF-8 'context' it
+ * was found in: the exact slice its tokens cover.  The null entry's range is
+ * empty.
+ */
+void		bq_qa_candidate_bytes(const char *context, size_t context_len,
+								  const BqQaCandidate *candidate,
+								  size_t *start, size_t *end);
 
 #endif							/* BQ_QA_H */

@@ -1,0 +1,94 @@
+-- bertqa 0.1.0: extractive question answering with BERT SQuAD 2.0 models.
+
+\echo Use "CREATE EXTENSION bertqa" to load this file. \quit
+
+CREATE TYPE qa_result AS (
+	answer text,
+	answer_start integer,
+	answer_end integer,
+	score double precision
+);
+
+-- The decided answer to 'question' in 'context'; NULL answer when the model
+-- finds none (score is then the probability of "no answer").
+CREATE FUNCTION qa_answer(question text, context text)
+RETURNS qa_result
+AS 'MODULE_PATHNAME', 'bertqa_qa_answer'
+LANGUAGE C STRICT STABLE PARALLEL SAFE COST 100000;
+
+-- The n-best list, best first, with the "no answer" entry (NULL answer).
+CREATE FUNCTION qa_answers(question text, context text, k integer DEFAULT 5)
+RETURNS TABLE (
+	rank integer,
+	answer text,
+	answer_start integer,
+	answer_end integer,
+	score double precision,
+	start_logit real,
+	end_logit real
+)
+AS 'MODULE_PATHNAME', 'bertqa_qa_answers'
+LANGUAGE C STRICT STABLE PARALLEL SAFE COST 100000 ROWS 5;
+
+-- The model that bertqa.model selects, loading it if needed.
+CREATE FUNCTION qa_model_info()
+RETURNS TABLE (
+	path text,
+	format text,
+	layers integer,
+	hidden_size integer,
+	heads integer,
+	intermediate_size integer,
+	vocab_size integer,
+	max_position_embeddings integer,
+	lowercase boolean,
+	parameters bigint,
+	bytes_mapped bigint,
+	dtype text,
+	bundled boolean,
+	blas_kernel text,
+	threads integer
+)
+AS 'MODULE_PATHNAME', 'bertqa_qa_model_info'
+LANGUAGE C STRICT STABLE PARALLEL SAFE;
+
+-- WordPiece tokens of 'input' under the current model's vocabulary.
+-- Positions are 1-based characters, end exclusive.
+CREATE FUNCTION bertqa_tokenize(input text)
+RETURNS TABLE (id integer, token text, start_pos integer, end_pos integer)
+AS 'MODULE_PATHNAME', 'bertqa_tokenize'
+LANGUAGE C STRICT STABLE PARALLEL SAFE;
+
+-- One row per question of a SQuAD-format document.
+CREATE FUNCTION qa_squad_examples(dataset jsonb)
+RETURNS TABLE (
+	id text,
+	title text,
+	context text,
+	question text,
+	answers text[],
+	is_impossible boolean
+)
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$
+	SELECT q ->> 'id',
+		   coalesce(a ->> 'title', ''),
+		   p ->> 'context',
+		   q ->> 'question',
+		   ARRAY(SELECT ans ->> 'text'
+				 FROM jsonb_array_elements(coalesce(q -> 'answers', '[]')) WITH ORDINALITY AS t(ans, n)
+				 ORDER BY n),
+		   coalesce((q ->> 'is_impossible')::boolean, false)
+	FROM jsonb_array_elements(dataset -> 'data') WITH ORDINALITY AS da(a, i),
+		 jsonb_array_elements(a -> 'paragraphs') WITH ORDINALITY AS dp(p, j),
+		 jsonb_array_elements(p -> 'qas') WITH ORDINALITY AS dq(q, k)
+	ORDER BY i, j, k
+$$;
+
+-- The official SQuAD v2.0 scores of 'predictions' ({id: text}) on 'dataset'.
+CREATE FUNCTION qa_squad_eval(dataset jsonb, predictions jsonb,
+							  na_probs jsonb DEFAULT NULL,
+							  na_prob_thresh double precision DEFAULT 1.0)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'bertqa_qa_squad_eval'
+LANGUAGE C STABLE PARALLEL SAFE;

@@ -1,0 +1,157 @@
+/*
+ * cli_qa.c - what "bertqa answer" and "bertqa squad" share: the model and
+ * answer-selection options, opening the model, and n-best entries as JSON.
+ */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "blas.h"
+#include "json_number.h"
+
+void
+cli_qa_options_init(CliQaOptions *options)
+{
+	options->model_dir = BQ_BUNDLED_MODEL_DIR;
+	options->threads = 0;
+	bq_qa_default_settings(&options->settings);
+}
+
+void
+cli_qa_options_help(FILE *out)
+{
+	fprintf(out,
+			"  --model DIR            model directory (default: the bundled model,\n"
+			"                         " BQ_BUNDLED_MODEL_DIR ")\n"
+			"  --threads N            BLAS threads (default: OpenBLAS's own choice)\n"
+			"  --max-seq-len N        tokens per window, [CLS]/[SEP] included (384)\n"
+			"  --doc-stride N         step between window starts in the context (128)\n"
+			"  --max-query-len N      question tokens kept (64)\n"
+			"  --max-answer-len N     longest answer, in tokens (30)\n"
+			"  --n-best N             candidates per side and n-best list length (20)\n"
+			"  --null-threshold X     no answer when null score - best score > X (0.0)\n");
+}
+
+/*
+ * Options taking a whole number, and where each goes.
+ */
+static int *
+int_option_target(CliQaOptions *options, const char *name)
+{
+	if (strcmp(name, "--threads") == 0)
+		return &options->threads;
+	if (strcmp(name, "--max-seq-len") == 0)
+		return &options->settings.max_seq_len;
+	if (strcmp(name, "--doc-stride") == 0)
+		return &options->settings.doc_stride;
+	if (strcmp(name, "--max-query-len") == 0)
+		return &options->settings.max_query_len;
+	if (strcmp(name, "--max-answer-len") == 0)
+		return &options->settings.max_answer_len;
+	if (strcmp(name, "--n-best") == 0)
+		return &options->settings.n_best;
+	return NULL;
+}
+
+int
+cli_qa_option(const char *command, int argc, char **argv, int *i,
+			  CliQaOptions *options)
+{
+	const char *name = argv[*i];
+	int		   *target = int_option_target(options, name);
+
+	if (target == NULL && strcmp(name, "--model") != 0 &&
+		strcmp(name, "--null-threshold") != 0)
+		return 0;
+	if (*i + 1 >= argc)
+	{
+		cli_usage_error(command, "%s needs a value", name);
+		return -1;
+	}
+	(*i)++;
+	if (strcmp(name, "--model") == 0)
+		options->model_dir = argv[*i];
+	else if (strcmp(name, "--null-threshold") == 0)
+	{
+		if (!cli_parse_double(command, name, argv[*i], &options->settings.null_threshold))
+			return -1;
+	}
+	else if (!cli_parse_int(command, name, argv[*i], 1, 1000000, target))
+		return -1;
+	return 1;
+}
+
+int
+cli_qa_open(const char *command, const CliQaOptions *options, BqModel **model,
+			BqEncoder **enc)
+{
+	BqError		err;
+
+	*model = NULL;
+	*enc = NULL;
+	if (bq_qa_check_settings(&options->settings, &err) != BQ_OK)
+		return cli_usage_error(command, "%s", err.message);
+	if (options->threads > 0)
+		bq_blas_set_threads(options->threads);
+	*model = bq_model_load(options->model_dir, &err);
+	if (*model == NULL)
+	{
+		cli_report(&err);
+		return 1;
+	}
+	if (options->settings.max_seq_len > (*model)->config.max_position_embeddings)
+	{
+		int			limit = (*model)->config.max_position_embeddings;
+
+		bq_model_free(*model);
+		*model = NULL;
+		return cli_usage_error(command, "--max-seq-len %d exceeds the model's max_position_embeddings %d",
+							   options->settings.max_seq_len, limit);
+	}
+	*enc = bq_encoder_new(*model, &err);
+	if (*enc == NULL)
+	{
+		cli_report(&err);
+		bq_model_free(*model);
+		*model = NULL;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * A JSON number written as Python writes floats, so output files read the
+ * same as run_squad.py's.
+ */
+json_object *
+cli_json_double(double value)
+{
+	char		text[BQ_DOUBLE_TEXT_SIZE];
+
+	bq_format_double(value, text);
+	return json_object_new_double_s(value, text);
+}
+
+json_object *
+cli_qa_entry_json(const char *context, size_t context_len,
+				  const BqQaCandidate *entry, bool with_offsets)
+{
+	json_object *obj = json_object_new_object();
+	size_t		from,
+				to;
+
+	if (obj == NULL)
+		return NULL;
+	bq_qa_candidate_bytes(context, context_len, entry, &from, &to);
+	json_object_object_add(obj, "text", json_object_new_string_len(context + from, (int) (to - from)));
+	if (with_offsets)
+	{
+		json_object_object_add(obj, "start", entry->is_null ? NULL : json_object_new_int(entry->start_char));
+		json_object_object_add(obj, "end", entry->is_null ? NULL : json_object_new_int(entry->end_char));
+	}
+	json_object_object_add(obj, "probability", cli_json_double(entry->probability));
+	json_object_object_add(obj, "start_logit", cli_json_double(entry->start_logit));
+	json_object_object_add(obj, "end_logit", cli_json_double(entry->end_logit));
+	return obj;
+}

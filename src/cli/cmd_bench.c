@@ -1,0 +1,300 @@
+/*
+ * cmd_bench.c - "bertqa bench": time the encoder's forward pass on random
+ * input, or (--gemm) the BLAS matrix product alone on BERT-base's shapes,
+ * to see how close the encoder runs to the machine's sgemm peak.
+ *
+ * Reports medians (robust on a shared machine) and the minimum; GFLOP/s
+ * counts 2 FLOPs per multiply-add of every matrix product.
+ */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "blas.h"
+#include "cli_random.h"
+#include "encoder.h"
+#include "model.h"
+
+#define BENCH_SEED 12345
+
+/* One sgemm shape: C[m][n] = A[m][k] · W[n][k]ᵀ, as the encoder's projections. */
+typedef struct GemmShape
+{
+	int			m;
+	int			n;
+	int			k;
+} GemmShape;
+
+/* BERT-base at 384 tokens: Q/K/V/output projections, FFN in, FFN out. */
+static const GemmShape gemm_shapes[] = {
+	{384, 768, 768},
+	{384, 3072, 768},
+	{384, 768, 3072},
+};
+
+static void
+bench_usage(FILE *out)
+{
+	fprintf(out,
+			"usage: bertqa bench --model DIR --seq-len N [--batch B] [--threads T]\n"
+			"                    [--runs R] [--warmup W]\n"
+			"       bertqa bench --gemm [--threads T] [--runs R] [--warmup W]\n\n"
+			"Times the forward pass on random token ids and prints one JSON line\n"
+			"{\"median_ms\", \"min_ms\", \"gflops\", \"seq_len\", \"batch\", \"threads\", \"kernel\"}.\n"
+			"With --gemm, times sgemm on BERT-base shapes (M=384) instead.\n\n"
+			"  --model DIR     model directory\n"
+			"  --seq-len N     tokens per sequence\n"
+			"  --batch B       sequences per forward pass (default 1)\n"
+			"  --threads T     BLAS threads (default: OpenBLAS's own choice)\n"
+			"  --runs R        timed runs (default 5)\n"
+			"  --warmup W      untimed runs first (default 1)\n"
+			"  --help          show this help\n");
+}
+
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int
+compare_doubles(const void *a, const void *b)
+{
+	double		x = *(const double *) a;
+	double		y = *(const double *) b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * Sort the run times; the median of an even count is the mean of the two
+ * middle ones.
+ */
+static double
+median(double *times, int n)
+{
+	qsort(times, (size_t) n, sizeof(double), compare_doubles);
+	return n % 2 ? times[n / 2] : (times[n / 2 - 1] + times[n / 2]) / 2;
+}
+
+/*
+ * --gemm: sgemm GFLOP/s on each BERT shape.
+ */
+static int
+bench_gemm(int runs, int warmup)
+{
+	CliRandom	rng = {BENCH_SEED};
+	double	   *times = malloc(sizeof(double) * (size_t) runs);
+
+	if (times == NULL)
+	{
+		fprintf(stderr, "bertqa bench: out of memory\n");
+		return 1;
+	}
+	printf("{\"threads\": %d, \"kernel\": \"%s\", \"gemm\": [", bq_blas_get_threads(), bq_blas_corename());
+	for (size_t s = 0; s < sizeof(gemm_shapes) / sizeof(gemm_shapes[0]); s++)
+	{
+		const GemmShape *g = &gemm_shapes[s];
+		float	   *a = malloc(sizeof(float) * (size_t) g->m * g->k);
+		float	   *w = malloc(sizeof(float) * (size_t) g->n * g->k);
+		float	   *c = malloc(sizeof(float) * (size_t) g->m * g->n);
+		double		med;
+
+		if (a == NULL || w == NULL || c == NULL)
+		{
+			fprintf(stderr, "bertqa bench: out of memory\n");
+			free(a);
+			free(w);
+			free(c);
+			free(times);
+			return 1;
+		}
+		for (size_t i = 0; i < (size_t) g->m * g->k; i++)
+			a[i] = (float) cli_random_normal(&rng, 1.0);
+		for (size_t i = 0; i < (size_t) g->n * g->k; i++)
+			w[i] = (float) cli_random_normal(&rng, 0.02);
+		for (int r = -warmup; r < runs; r++)
+		{
+			double		t0 = now_ms();
+
+			bq_sgemm(false, true, g->m, g->n, g->k, 1.0f, a, g->k, w, g->k, 0.0f, c, g->n);
+			if (r >= 0)
+				times[r] = now_ms() - t0;
+		}
+		med = median(times, runs);
+		printf("%s{\"m\": %d, \"n\": %d, \"k\": %d, \"median_ms\": %.3f, \"gflops\": %.1f}",
+			   s ? ", " : "", g->m, g->n, g->k, med, 2.0 * g->m * g->n * g->k / (med * 1e6));
+		free(a);
+		free(w);
+		free(c);
+	}
+	printf("]}\n");
+	free(times);
+	return 0;
+}
+
+/*
+ * The forward pass over 'batch' random sequences of 'seq_len' tokens.
+ */
+static int
+bench_encoder(const char *model_dir, int seq_len, int batch, int runs, int warmup)
+{
+	BqError		err;
+	BqModel    *model = bq_model_load(model_dir, &err);
+	BqEncoder  *enc = NULL;
+	CliRandom	rng = {BENCH_SEED};
+	int32_t    *ids = NULL;
+	int32_t    *types = NULL;
+	float	   *logits = NULL;
+	const int32_t **id_rows = NULL;
+	const int32_t **type_rows = NULL;
+	float	  **start_rows = NULL;
+	float	  **end_rows = NULL;
+	int32_t    *lengths = NULL;
+	double	   *times = NULL;
+	size_t		total = (size_t) seq_len * batch;
+	int			result = 1;
+
+	if (model == NULL || (enc = bq_encoder_new(model, &err)) == NULL)
+	{
+		cli_report(&err);
+		goto done;
+	}
+	if (seq_len > model->config.max_position_embeddings)
+	{
+		fprintf(stderr, "bertqa bench: --seq-len %d exceeds the model's %d positions\n",
+				seq_len, (int) model->config.max_position_embeddings);
+		result = 2;
+		goto done;
+	}
+	ids = malloc(sizeof(int32_t) * total);
+	types = malloc(sizeof(int32_t) * total);
+	logits = malloc(sizeof(float) * total * 2);
+	id_rows = malloc(sizeof(int32_t *) * (size_t) batch);
+	type_rows = malloc(sizeof(int32_t *) * (size_t) batch);
+	start_rows = malloc(sizeof(float *) * (size_t) batch);
+	end_rows = malloc(sizeof(float *) * (size_t) batch);
+	lengths = malloc(sizeof(int32_t) * (size_t) batch);
+	times = malloc(sizeof(double) * (size_t) runs);
+	if (!ids || !types || !logits || !id_rows || !type_rows || !start_rows || !end_rows ||
+		!lengths || !times)
+	{
+		fprintf(stderr, "bertqa bench: out of memory\n");
+		goto done;
+	}
+	for (size_t i = 0; i < total; i++)
+	{
+		ids[i] = cli_random_below(&rng, model->config.vocab_size);
+		types[i] = cli_random_below(&rng, model->config.type_vocab_size);
+	}
+	for (int b = 0; b < batch; b++)
+	{
+		id_rows[b] = ids + (size_t) b * seq_len;
+		type_rows[b] = types + (size_t) b * seq_len;
+		start_rows[b] = logits + (size_t) b * seq_len;
+		end_rows[b] = logits + total + (size_t) b * seq_len;
+		lengths[b] = seq_len;
+	}
+	for (int r = -warmup; r < runs; r++)
+	{
+		double		t0 = now_ms();
+
+		if (bq_encoder_run(enc, batch, id_rows, type_rows, lengths, start_rows, end_rows,
+						   NULL, &err) != BQ_OK)
+		{
+			cli_report(&err);
+			goto done;
+		}
+		if (r >= 0)
+			times[r] = now_ms() - t0;
+	}
+	{
+		double		med = median(times, runs);
+
+		printf("{\"median_ms\": %.3f, \"min_ms\": %.3f, \"gflops\": %.1f, \"seq_len\": %d, "
+			   "\"batch\": %d, \"threads\": %d, \"kernel\": \"%s\"}\n",
+			   med, times[0], bq_encoder_flops(&model->config, seq_len) * batch / (med * 1e6),
+			   seq_len, batch, bq_blas_get_threads(), bq_blas_corename());
+	}
+	result = 0;
+
+done:
+	free(ids);
+	free(types);
+	free(logits);
+	free(id_rows);
+	free(type_rows);
+	free(start_rows);
+	free(end_rows);
+	free(lengths);
+	free(times);
+	bq_encoder_free(enc);
+	bq_model_free(model);
+	return result;
+}
+
+int
+cmd_bench(int argc, char **argv)
+{
+	const char *model_dir = NULL;
+	bool		gemm = false;
+	int			seq_len = 0;
+	int			batch = 1;
+	int			threads = 0;
+	int			runs = 5;
+	int			warmup = 1;
+	BqError		err;
+
+	for (int i = 1; i < argc; i++)
+	{
+		const char *opt = argv[i];
+		bool		ok = true;
+
+		if (strcmp(opt, "--help") == 0 || strcmp(opt, "-h") == 0)
+		{
+			bench_usage(stdout);
+			return 0;
+		}
+		if (strcmp(opt, "--gemm") == 0)
+		{
+			gemm = true;
+			continue;
+		}
+		if (i + 1 >= argc)
+			return cli_usage_error("bench", "unexpected argument \"%s\" (see --help)", opt);
+		if (strcmp(opt, "--model") == 0)
+			model_dir = argv[++i];
+		else if (strcmp(opt, "--seq-len") == 0)
+			ok = cli_parse_int("bench", opt, argv[++i], 1, 1 << 16, &seq_len);
+		else if (strcmp(opt, "--batch") == 0)
+			ok = cli_parse_int("bench", opt, argv[++i], 1, 4096, &batch);
+		else if (strcmp(opt, "--threads") == 0)
+			ok = cli_parse_int("bench", opt, argv[++i], 1, 1024, &threads);
+		else if (strcmp(opt, "--runs") == 0)
+			ok = cli_parse_int("bench", opt, argv[++i], 1, 100000, &runs);
+		else if (strcmp(opt, "--warmup") == 0)
+			ok = cli_parse_int("bench", opt, argv[++i], 0, 100000, &warmup);
+		else
+			return cli_usage_error("bench", "unexpected argument \"%s\" (see --help)", opt);
+		if (!ok)
+			return 2;
+	}
+	if (!gemm && (model_dir == NULL || seq_len == 0))
+		return cli_usage_error("bench", "--model DIR and --seq-len N are required, or --gemm (see --help)");
+	if (gemm && model_dir != NULL)
+		return cli_usage_error("bench", "--gemm measures BLAS alone; it takes no --model");
+
+	if (threads > 0)
+		bq_blas_set_threads(threads);
+	if (bq_blas_init(&err) != BQ_OK)
+	{
+		cli_report(&err);
+		return 1;
+	}
+	return gemm ? bench_gemm(runs, warmup) : bench_encoder(model_dir, seq_len, batch, runs, warmup);
+}

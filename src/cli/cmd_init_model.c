@@ -1,0 +1,263 @@
+/*
+ * cmd_init_model.c - "bertqa init-model": write a randomly initialised BERT
+ * question-answering model (config.json, vocab.txt, model.safetensors) of
+ * any size, for benchmarks and tests that need a real-sized model but no
+ * real weights.
+ *
+ * Weights follow BERT's initialisation: N(0, 0.02) matrices and
+ * embeddings, LayerNorm gamma 1 and beta 0, zero biases, drawn from a
+ * seeded generator so the same options give the same file.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli_random.h"
+#include "file_util.h"
+#include "model.h"
+#include "model_config.h"
+#include "safetensors.h"
+#include "vocab.h"
+
+#define INIT_STDDEV 0.02
+
+static void
+init_model_usage(FILE *out)
+{
+	fprintf(out,
+			"usage: bertqa init-model --out DIR [--layers N] [--hidden N] [--heads N]\n"
+			"                         [--intermediate N] [--seed N] [--vocab FILE]\n\n"
+			"Writes a randomly initialised BERT question-answering model to DIR:\n"
+			"config.json, vocab.txt and model.safetensors (F32).\n\n"
+			"  --out DIR           output directory (created if missing)\n"
+			"  --layers N          transformer layers (default 12)\n"
+			"  --hidden N          hidden size (default 768)\n"
+			"  --heads N           attention heads (default 12)\n"
+			"  --intermediate N    feed-forward size (default 3072)\n"
+			"  --seed N            random seed (default 1)\n"
+			"  --vocab FILE        vocabulary to copy (default: the bundled model's,\n"
+			"                      %s/vocab.txt)\n"
+			"  --help              show this help\n", BQ_BUNDLED_MODEL_DIR);
+}
+
+/*
+ * The value BERT initialises weight 'name' with, or NAN for "random".
+ */
+static double
+constant_init(const char *name)
+{
+	size_t		len = strlen(name);
+
+	if (len >= 16 && strcmp(name + len - 16, "LayerNorm.weight") == 0)
+		return 1.0;
+	if (len >= 5 && strcmp(name + len - 5, ".bias") == 0)
+		return 0.0;
+	return NAN;
+}
+
+/*
+ * Stream every weight into 'path', generated tensor by tensor.
+ */
+static int
+write_weights(const char *path, const BqConfig *config, uint64_t seed, int64_t *parameters,
+			  BqError *err)
+{
+	char		seed_text[32];
+	const char *metadata[] = {"format", "pt", "bertqa_init_seed", seed_text, NULL};
+	int			count;
+	BqWeightSpec *weights = bq_model_weight_specs(config, &count);
+	BqTensorSpec *specs = calloc((size_t) count, sizeof(BqTensorSpec));
+	BqSafetensorsWriter *w = NULL;
+	CliRandom	rng = {seed};
+	float	   *buf = NULL;
+	int64_t		largest = 0;
+	int			rc = BQ_OK;
+
+	snprintf(seed_text, sizeof(seed_text), "%llu", (unsigned long long) seed);
+	if (weights == NULL || specs == NULL)
+		rc = bq_fail(err, BQ_ERR_NOMEM, "out of memory");
+	*parameters = 0;
+	for (int i = 0; rc == BQ_OK && i < count; i++)
+	{
+		int64_t		elements = weights[i].shape[0] * (weights[i].ndim == 2 ? weights[i].shape[1] : 1);
+
+		specs[i].name = weights[i].name;
+		specs[i].dtype_name = "F32";
+		specs[i].ndim = weights[i].ndim;
+		specs[i].shape[0] = weights[i].shape[0];
+		specs[i].shape[1] = weights[i].shape[1];
+		if (elements > largest)
+			largest = elements;
+		*parameters += elements;
+	}
+	if (rc == BQ_OK && (buf = malloc((size_t) largest * sizeof(float))) == NULL)
+		rc = bq_fail(err, BQ_ERR_NOMEM, "out of memory");
+	if (rc == BQ_OK && (w = bq_safetensors_create(path, specs, count, metadata, err)) == NULL)
+		rc = err->status;
+	for (int i = 0; rc == BQ_OK && i < count; i++)
+	{
+		int64_t		elements = weights[i].shape[0] * (weights[i].ndim == 2 ? weights[i].shape[1] : 1);
+		double		value = constant_init(weights[i].name);
+
+		for (int64_t j = 0; j < elements; j++)
+			buf[j] = (float) (isnan(value) ? cli_random_normal(&rng, INIT_STDDEV) : value);
+		rc = bq_safetensors_append(w, buf, (size_t) elements * sizeof(float), err);
+	}
+	if (rc == BQ_OK)
+		rc = bq_safetensors_finish(w, err);
+	else
+		bq_safetensors_abort(w);
+	free(buf);
+	free(specs);
+	free(weights);
+	return rc;
+}
+
+/*
+ * Write config.json, validated by reading it back as the loader would.
+ */
+static int
+write_config(const char *path, const BqConfig *config, BqError *err)
+{
+	json_object *obj = bq_config_to_json(config);
+	BqConfig	check;
+	int			rc;
+
+	if (obj == NULL)
+		return bq_fail(err, BQ_ERR_NOMEM, "out of memory");
+	rc = bq_config_from_json(obj, "the requested configuration", NULL, NULL, &check, err);
+	if (rc == BQ_OK &&
+		json_object_to_file_ext(path, obj, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE) != 0)
+		rc = bq_fail(err, BQ_ERR_IO, "could not write \"%s\": %s", path, json_util_get_last_err());
+	json_object_put(obj);
+	return rc;
+}
+
+/*
+ * Copy the vocabulary file byte for byte.
+ */
+static int
+copy_file(const char *from, const char *to, BqError *err)
+{
+	size_t		len;
+	char	   *data = bq_read_file(from, &len, err);
+	FILE	   *out;
+	int			rc = BQ_OK;
+
+	if (data == NULL)
+		return err->status;
+	out = fopen(to, "wb");
+	if (out == NULL)
+		rc = bq_fail(err, BQ_ERR_IO, "could not create \"%s\": %s", to, strerror(errno));
+	else
+	{
+		if (fwrite(data, 1, len, out) != len)
+			rc = bq_fail(err, BQ_ERR_IO, "could not write \"%s\": %s", to, strerror(errno));
+		if (fclose(out) != 0 && rc == BQ_OK)
+			rc = bq_fail(err, BQ_ERR_IO, "could not write \"%s\": %s", to, strerror(errno));
+	}
+	free(data);
+	return rc;
+}
+
+int
+cmd_init_model(int argc, char **argv)
+{
+	const char *out_dir = NULL;
+	const char *vocab_path = BQ_BUNDLED_MODEL_DIR "/vocab.txt";
+	bool		vocab_given = false;
+	int			seed = 1;
+	BqConfig	config = {0, 768, 12, 12, 3072, 512, 2, 1e-12f, true};
+	BqError		err;
+	BqVocab    *vocab;
+	char	   *path;
+	int64_t		parameters = 0;
+	int			rc;
+
+	for (int i = 1; i < argc; i++)
+	{
+		const char *opt = argv[i];
+		bool		ok = true;
+
+		if (strcmp(opt, "--help") == 0 || strcmp(opt, "-h") == 0)
+		{
+			init_model_usage(stdout);
+			return 0;
+		}
+		if (i + 1 >= argc)
+			return cli_usage_error("init-model", "unexpected argument \"%s\" (see --help)", opt);
+		if (strcmp(opt, "--out") == 0)
+			out_dir = argv[++i];
+		else if (strcmp(opt, "--vocab") == 0)
+		{
+			vocab_path = argv[++i];
+			vocab_given = true;
+		}
+		else if (strcmp(opt, "--layers") == 0)
+			ok = cli_parse_int("init-model", opt, argv[++i], 1, BQ_MAX_LAYERS, &config.num_layers);
+		else if (strcmp(opt, "--hidden") == 0)
+			ok = cli_parse_int("init-model", opt, argv[++i], 1, BQ_MAX_HIDDEN_SIZE, &config.hidden_size);
+		else if (strcmp(opt, "--heads") == 0)
+			ok = cli_parse_int("init-model", opt, argv[++i], 1, BQ_MAX_HEADS, &config.num_heads);
+		else if (strcmp(opt, "--intermediate") == 0)
+			ok = cli_parse_int("init-model", opt, argv[++i], 1, BQ_MAX_INTERMEDIATE_SIZE,
+							   &config.intermediate_size);
+		else if (strcmp(opt, "--seed") == 0)
+			ok = cli_parse_int("init-model", opt, argv[++i], 0, INT32_MAX, &seed);
+		else
+			return cli_usage_error("init-model", "unexpected argument \"%s\" (see --help)", opt);
+		if (!ok)
+			return 2;
+	}
+	if (out_dir == NULL)
+		return cli_usage_error("init-model", "--out DIR is required (see --help)");
+	if (config.hidden_size % config.num_heads != 0)
+		return cli_usage_error("init-model", "--hidden %d is not a multiple of --heads %d",
+							   config.hidden_size, config.num_heads);
+
+	vocab = bq_vocab_load(vocab_path, &err);
+	if (vocab == NULL)
+	{
+		cli_report(&err);
+		if (!vocab_given)
+			fprintf(stderr, "HINT: the bundled vocabulary is missing; pass --vocab FILE\n");
+		return 1;
+	}
+	config.vocab_size = bq_vocab_size(vocab);
+	bq_vocab_free(vocab);
+
+	if (mkdir(out_dir, 0755) != 0 && errno != EEXIST)
+	{
+		fprintf(stderr, "bertqa init-model: could not create \"%s\": %s\n", out_dir, strerror(errno));
+		return 1;
+	}
+
+	path = bq_model_path(out_dir, "config.json");
+	rc = path != NULL ? write_config(path, &config, &err) : bq_fail(&err, BQ_ERR_NOMEM, "out of memory");
+	free(path);
+	if (rc == BQ_OK)
+	{
+		path = bq_model_path(out_dir, "vocab.txt");
+		rc = path != NULL ? copy_file(vocab_path, path, &err) : bq_fail(&err, BQ_ERR_NOMEM, "out of memory");
+		free(path);
+	}
+	if (rc == BQ_OK)
+	{
+		path = bq_model_path(out_dir, "model.safetensors");
+		rc = path != NULL ? write_weights(path, &config, (uint64_t) seed, &parameters, &err) :
+			bq_fail(&err, BQ_ERR_NOMEM, "out of memory");
+		free(path);
+	}
+	if (rc != BQ_OK)
+	{
+		cli_report(&err);
+		return 1;
+	}
+	printf("wrote %s: %d layers, hidden %d, %d heads, intermediate %d, vocabulary %d, %lld parameters\n",
+		   out_dir, config.num_layers, config.hidden_size, config.num_heads,
+		   config.intermediate_size, config.vocab_size, (long long) parameters);
+	return 0;
+}

@@ -1,0 +1,272 @@
+/*
+ * cmd_squad.c - "bertqa squad": answer every question of a SQuAD-format file
+ * and write the files Google BERT's run_squad.py writes (predictions, n-best,
+ * null odds), plus no-answer probabilities for "bertqa eval --na-prob-file".
+ *
+ * A question the settings cannot take (too long for --max-seq-len) is
+ * reported and left out of the outputs; the exit status then is 2.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "squad_dataset.h"
+
+/* Output documents, NULL when not asked for; keyed by question id. */
+typedef struct SquadOutputs
+{
+	json_object *predictions;	/* {id: text}, "" = no answer */
+	json_object *nbest;			/* {id: [{text, probability, start_logit, end_logit}]} */
+	json_object *null_odds;		/* {id: null_score_diff} */
+	json_object *na_probs;		/* {id: probability of the null entry} */
+} SquadOutputs;
+
+/* Progress on stderr: a bar redrawn in place on a terminal. */
+typedef struct Progress
+{
+	bool		tty;
+	size_t		total;
+	double		started;		/* seconds, monotonic clock */
+	double		drawn;			/* when the bar was last drawn */
+} Progress;
+
+static void
+squad_usage(FILE *out)
+{
+	fprintf(out,
+			"usage: bertqa squad --input FILE.json --output PREDICTIONS.json [OPTIONS]\n\n"
+			"Answers every question of a SQuAD v1.1/v2.0 file and writes run_squad.py's\n"
+			"output files.\n\n"
+			"  --input FILE           SQuAD-format questions\n"
+			"  --output FILE          predictions {id: answer text}, \"\" for no answer\n"
+			"  --nbest FILE           n-best lists {id: [{text, probability, start_logit,\n"
+			"                         end_logit}, ...]}\n"
+			"  --null-odds FILE       {id: null score - best span score}\n"
+			"  --na-probs FILE        {id: probability of no answer}, for\n"
+			"                         'bertqa eval --na-prob-file'\n");
+	cli_qa_options_help(out);
+	fprintf(out,
+			"  --help                 show this help\n\n"
+			"Exit status: 0 success, 1 failure, 2 bad usage or some questions skipped.\n");
+}
+
+static double
+now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double) ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * Redraw the bar at most ten times a second (and always at the end).
+ */
+static void
+progress_update(Progress *p, size_t done)
+{
+	const int	width = 30;
+	double		now = now_seconds();
+	double		elapsed = now - p->started;
+	double		rate = elapsed > 0 ? done / elapsed : 0.0;
+	double		eta = rate > 0 ? (p->total - done) / rate : 0.0;
+	int			filled = p->total ? (int) (width * done / p->total) : width;
+
+	if (!p->tty || (done < p->total && now - p->drawn < 0.1))
+		return;
+	p->drawn = now;
+	fprintf(stderr, "\r[%.*s%*s] %zu/%zu  %.1f questions/s  ETA %d:%02d ",
+			filled, "##############################", width - filled, "",
+			done, p->total, rate, (int) (eta / 60), (int) eta % 60);
+	if (done == p->total)
+		fputc('\n', stderr);
+	fflush(stderr);
+}
+
+/*
+ * Record one answered question in every requested output.
+ */
+static void
+record_answer(SquadOutputs *out, const BqSquadExample *ex, const BqQaResult *r)
+{
+	const char *context = ex->context;
+	size_t		context_len = strlen(context);
+	const BqQaCandidate *best = &r->nbest[r->answer];
+	size_t		from,
+				to;
+
+	bq_qa_candidate_bytes(context, context_len, best, &from, &to);
+	json_object_object_add(out->predictions, ex->id,
+						   json_object_new_string_len(context + from, (int) (to - from)));
+	if (out->nbest != NULL)
+	{
+		json_object *list = json_object_new_array();
+
+		for (size_t i = 0; i < r->count; i++)
+			json_object_array_add(list, cli_qa_entry_json(context, context_len,
+														  &r->nbest[i], false));
+		json_object_object_add(out->nbest, ex->id, list);
+	}
+	if (out->null_odds != NULL)
+		json_object_object_add(out->null_odds, ex->id, cli_json_double(r->null_score_diff));
+	if (out->na_probs != NULL)
+	{
+		double		p_null = 0.0;
+
+		for (size_t i = 0; i < r->count; i++)
+			if (r->nbest[i].is_null)
+				p_null = r->nbest[i].probability;
+		json_object_object_add(out->na_probs, ex->id, cli_json_double(p_null));
+	}
+}
+
+/*
+ * Write one output document; false (message printed) on failure.
+ */
+static bool
+write_json_file(const char *path, json_object *obj)
+{
+	FILE	   *f = fopen(path, "w");
+	bool		ok;
+
+	if (f == NULL)
+	{
+		fprintf(stderr, "bertqa squad: could not create \"%s\": %s\n", path, strerror(errno));
+		return false;
+	}
+	fputs(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+										 JSON_C_TO_STRING_NOSLASHESCAPE), f);
+	fputc('\n', f);
+	ok = !ferror(f);
+	if (fclose(f) != 0)
+		ok = false;
+	if (!ok)
+		fprintf(stderr, "bertqa squad: could not write \"%s\": %s\n", path, strerror(errno));
+	return ok;
+}
+
+/*
+ * Answer every question in file order.  Returns 0, 1 (stop: failure) or 2
+ * (some questions skipped).
+ */
+static int
+answer_all(const BqModel *model, BqEncoder *enc, const BqQaSettings *settings,
+		   const BqSquadDataset *dataset, SquadOutputs *out)
+{
+	Progress	progress = {isatty(STDERR_FILENO) == 1, dataset->count, now_seconds(), 0.0};
+	size_t		skipped = 0;
+	double		seconds;
+
+	for (size_t i = 0; i < dataset->count; i++)
+	{
+		const BqSquadExample *ex = &dataset->examples[i];
+		BqQaResult	r;
+		BqError		err;
+		int			status;
+
+		status = bq_qa_answer(model, enc, settings, ex->question, strlen(ex->question),
+							  ex->context, strlen(ex->context), &r, NULL, &err);
+		if (status == BQ_ERR_INPUT)
+		{
+			if (progress.tty)
+				fputc('\n', stderr);
+			fprintf(stderr, "bertqa squad: question \"%s\" skipped: %s\n", ex->id, err.message);
+			skipped++;
+		}
+		else if (status != BQ_OK)
+		{
+			if (progress.tty)
+				fputc('\n', stderr);
+			cli_report(&err);
+			return 1;
+		}
+		else
+		{
+			record_answer(out, ex, &r);
+			bq_qa_result_free(&r);
+		}
+		progress_update(&progress, i + 1);
+	}
+	seconds = now_seconds() - progress.started;
+	fprintf(stderr, "bertqa squad: %zu questions in %.1f s (%.1f questions/s)",
+			dataset->count, seconds, seconds > 0 ? dataset->count / seconds : 0.0);
+	if (skipped > 0)
+		fprintf(stderr, ", %zu skipped", skipped);
+	fputc('\n', stderr);
+	return skipped > 0 ? 2 : 0;
+}
+
+int
+cmd_squad(int argc, char **argv)
+{
+	CliQaOptions options;
+	const char *input = NULL;
+	const char *paths[4] = {NULL, NULL, NULL, NULL};	/* output, nbest, null odds, na probs */
+	static const char *const path_options[4] = {"--output", "--nbest", "--null-odds", "--na-probs"};
+	SquadOutputs out = {NULL, NULL, NULL, NULL};
+	json_object **docs[4] = {&out.predictions, &out.nbest, &out.null_odds, &out.na_probs};
+	BqSquadDataset dataset;
+	BqModel    *model;
+	BqEncoder  *enc;
+	BqError		err;
+	int			result;
+
+	cli_qa_options_init(&options);
+	for (int i = 1; i < argc; i++)
+	{
+		int			taken;
+		int			k;
+
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+		{
+			squad_usage(stdout);
+			return 0;
+		}
+		taken = cli_qa_option("squad", argc, argv, &i, &options);
+		if (taken < 0)
+			return 2;
+		if (taken > 0)
+			continue;
+		for (k = 0; k < 4 && strcmp(argv[i], path_options[k]) != 0; k++)
+			;
+		if (k < 4 && i + 1 < argc)
+			paths[k] = argv[++i];
+		else if (strcmp(argv[i], "--input") == 0 && i + 1 < argc)
+			input = argv[++i];
+		else
+			return cli_usage_error("squad", "unexpected argument \"%s\" (see --help)", argv[i]);
+	}
+	if (input == NULL || paths[0] == NULL)
+		return cli_usage_error("squad", "--input and --output are required (see --help)");
+
+	if (bq_squad_dataset_load(input, &dataset, &err) != BQ_OK)
+	{
+		cli_report(&err);
+		return err.status == BQ_ERR_NOMEM || err.status == BQ_ERR_IO ? 1 : 2;
+	}
+	result = cli_qa_open("squad", &options, &model, &enc);
+	if (result != 0)
+	{
+		bq_squad_dataset_free(&dataset);
+		return result;
+	}
+	for (int k = 0; k < 4; k++)
+		if (paths[k] != NULL)
+			*docs[k] = json_object_new_object();
+
+	result = answer_all(model, enc, &options.settings, &dataset, &out);
+	for (int k = 0; k < 4 && result != 1; k++)
+		if (paths[k] != NULL && !write_json_file(paths[k], *docs[k]))
+			result = 1;
+
+	for (int k = 0; k < 4; k++)
+		json_object_put(*docs[k]);
+	bq_encoder_free(enc);
+	bq_model_free(model);
+	bq_squad_dataset_free(&dataset);
+	return result;
+}

@@ -1,0 +1,646 @@
+/*
+ * model.c - loading a BERT question-answering model directory.
+ *
+ * The weights are bound by name to the BqWeights pointers.  F32 tensors are
+ * used in place, inside the shared read-only mapping of model.safetensors,
+ * so processes loading the same file share one copy in the page cache.
+ * F16/BF16 tensors (and F32 ones that are not 4-byte aligned) are widened
+ * to fp32 once: into a cache file that is then mapped the same way, or,
+ * without a cache directory, into private memory.
+ */
+#include "model.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "model_config.h"
+#include "safetensors.h"
+
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "F32 weights are used in place, which needs a little-endian CPU"
+#endif
+
+/* Converted tensors start on 64-byte boundaries in the private copy. */
+#define CONVERTED_ALIGN_FLOATS 16
+
+/* Tensors per transformer layer, and outside the layers. */
+#define LAYER_TENSORS 16
+#define EMBEDDING_TENSORS 5
+#define QA_TENSORS 2
+
+/* A dimension of a weight, in terms of the config. */
+typedef enum WeightDim
+{
+	DIM_NONE,					/* absent: the tensor is a vector */
+	DIM_HIDDEN,
+	DIM_INTERMEDIATE,
+	DIM_VOCAB,
+	DIM_POSITIONS,
+	DIM_TOKEN_TYPES,
+	DIM_TWO						/* start and end */
+} WeightDim;
+
+/* Where a tensor goes (offset of its pointer in its struct) and its shape. */
+typedef struct WeightEntry
+{
+	const char *name;
+	size_t		offset;
+	WeightDim	rows;
+	WeightDim	cols;
+} WeightEntry;
+
+static const WeightEntry embedding_entries[EMBEDDING_TENSORS] = {
+	{"bert.embeddings.word_embeddings.weight", offsetof(BqWeights, word_embeddings), DIM_VOCAB, DIM_HIDDEN},
+	{"bert.embeddings.position_embeddings.weight", offsetof(BqWeights, position_embeddings), DIM_POSITIONS, DIM_HIDDEN},
+	{"bert.embeddings.token_type_embeddings.weight", offsetof(BqWeights, token_type_embeddings), DIM_TOKEN_TYPES, DIM_HIDDEN},
+	{"bert.embeddings.LayerNorm.weight", offsetof(BqWeights, embed_ln_gamma), DIM_HIDDEN, DIM_NONE},
+	{"bert.embeddings.LayerNorm.bias", offsetof(BqWeights, embed_ln_beta), DIM_HIDDEN, DIM_NONE},
+};
+
+/* Names follow "bert.encoder.layer.N." */
+static const WeightEntry layer_entries[LAYER_TENSORS] = {
+	{"attention.self.query.weight", offsetof(BqLayerWeights, query_w), DIM_HIDDEN, DIM_HIDDEN},
+	{"attention.self.query.bias", offsetof(BqLayerWeights, query_b), DIM_HIDDEN, DIM_NONE},
+	{"attention.self.key.weight", offsetof(BqLayerWeights, key_w), DIM_HIDDEN, DIM_HIDDEN},
+	{"attention.self.key.bias", offsetof(BqLayerWeights, key_b), DIM_HIDDEN, DIM_NONE},
+	{"attention.self.value.weight", offsetof(BqLayerWeights, value_w), DIM_HIDDEN, DIM_HIDDEN},
+	{"attention.self.value.bias", offsetof(BqLayerWeights, value_b), DIM_HIDDEN, DIM_NONE},
+	{"attention.output.dense.weight", offsetof(BqLayerWeights, attn_out_w), DIM_HIDDEN, DIM_HIDDEN},
+	{"attention.output.dense.bias", offsetof(BqLayerWeights, attn_out_b), DIM_HIDDEN, DIM_NONE},
+	{"attention.output.LayerNorm.weight", offsetof(BqLayerWeights, attn_ln_gamma), DIM_HIDDEN, DIM_NONE},
+	{"attention.output.LayerNorm.bias", offsetof(BqLayerWeights, attn_ln_beta), DIM_HIDDEN, DIM_NONE},
+	{"intermediate.dense.weight", offsetof(BqLayerWeights, ffn_in_w), DIM_INTERMEDIATE, DIM_HIDDEN},
+	{"intermediate.dense.bias", offsetof(BqLayerWeights, ffn_in_b), DIM_INTERMEDIATE, DIM_NONE},
+	{"output.dense.weight", offsetof(BqLayerWeights, ffn_out_w), DIM_HIDDEN, DIM_INTERMEDIATE},
+	{"output.dense.bias", offsetof(BqLayerWeights, ffn_out_b), DIM_HIDDEN, DIM_NONE},
+	{"output.LayerNorm.weight", offsetof(BqLayerWeights, ffn_ln_gamma), DIM_HIDDEN, DIM_NONE},
+	{"output.LayerNorm.bias", offsetof(BqLayerWeights, ffn_ln_beta), DIM_HIDDEN, DIM_NONE},
+};
+
+static const WeightEntry qa_entries[QA_TENSORS] = {
+	{"qa_outputs.weight", offsetof(BqWeights, qa_w), DIM_TWO, DIM_HIDDEN},
+	{"qa_outputs.bias", offsetof(BqWeights, qa_b), DIM_TWO, DIM_NONE},
+};
+
+/* One weight being bound: what it should be, where it goes, where it is. */
+typedef struct WeightSlot
+{
+	BqWeightSpec spec;
+	const float **dest;
+	const BqTensor *tensor;		/* in the file, once resolved */
+} WeightSlot;
+
+typedef struct SlotList
+{
+	WeightSlot *slots;
+	int			count;
+} SlotList;
+
+/*
+ * The size of a dimension under 'config'.
+ */
+static int64_t
+dim_size(const BqConfig *config, WeightDim dim)
+{
+	switch (dim)
+	{
+		case DIM_NONE:
+			return 0;
+		case DIM_HIDDEN:
+			return config->hidden_size;
+		case DIM_INTERMEDIATE:
+			return config->intermediate_size;
+		case DIM_VOCAB:
+			return config->vocab_size;
+		case DIM_POSITIONS:
+			return config->max_position_embeddings;
+		case DIM_TOKEN_TYPES:
+			return config->type_vocab_size;
+		case DIM_TWO:
+			return 2;
+	}
+	return 0;
+}
+
+/*
+ * Weight number 'index' in binding order: its table entry, and the layer it
+ * belongs to (-1 outside the layers).
+ */
+static const WeightEntry *
+weight_entry(const BqConfig *config, int index, int *layer)
+{
+	int			layer_end = EMBEDDING_TENSORS + LAYER_TENSORS * config->num_layers;
+
+	*layer = -1;
+	if (index < EMBEDDING_TENSORS)
+		return &embedding_entries[index];
+	if (index < layer_end)
+	{
+		*layer = (index - EMBEDDING_TENSORS) / LAYER_TENSORS;
+		return &layer_entries[(index - EMBEDDING_TENSORS) % LAYER_TENSORS];
+	}
+	return &qa_entries[index - layer_end];
+}
+
+static int
+weight_count(const BqConfig *config)
+{
+	return EMBEDDING_TENSORS + LAYER_TENSORS * config->num_layers + QA_TENSORS;
+}
+
+/*
+ * Name and shape of weight number 'index'.
+ */
+static void
+weight_spec(const BqConfig *config, int index, BqWeightSpec *spec)
+{
+	int			layer;
+	const WeightEntry *e = weight_entry(config, index, &layer);
+
+	if (layer >= 0)
+		snprintf(spec->name, sizeof(spec->name), "bert.encoder.layer.%d.%s", layer, e->name);
+	else
+		snprintf(spec->name, sizeof(spec->name), "%s", e->name);
+	spec->ndim = e->cols == DIM_NONE ? 1 : 2;
+	spec->shape[0] = dim_size(config, e->rows);
+	spec->shape[1] = dim_size(config, e->cols);
+}
+
+BqWeightSpec *
+bq_model_weight_specs(const BqConfig *config, int *count)
+{
+	BqWeightSpec *specs;
+
+	*count = weight_count(config);
+	specs = calloc((size_t) *count, sizeof(BqWeightSpec));
+	if (specs == NULL)
+		return NULL;
+	for (int i = 0; i < *count; i++)
+		weight_spec(config, i, &specs[i]);
+	return specs;
+}
+
+/*
+ * Every tensor the encoder reads, with the shape config.json implies and
+ * the BqWeights pointer it sets.
+ */
+static int
+list_weights(BqModel *model, SlotList *list, BqError *err)
+{
+	const BqConfig *c = &model->config;
+	BqWeights  *w = &model->weights;
+
+	list->count = weight_count(c);
+	list->slots = calloc((size_t) list->count, sizeof(WeightSlot));
+	w->layers = calloc((size_t) c->num_layers, sizeof(BqLayerWeights));
+	if (w->layers == NULL || list->slots == NULL)
+		return bq_fail(err, BQ_ERR_NOMEM, "out of memory loading model \"%s\"", model->path);
+	for (int i = 0; i < list->count; i++)
+	{
+		int			layer;
+		const WeightEntry *e = weight_entry(c, i, &layer);
+		char	   *base = layer >= 0 ? (char *) &w->layers[layer] : (char *) w;
+
+		weight_spec(c, i, &list->slots[i].spec);
+		list->slots[i].dest = (const float **) (base + e->offset);
+	}
+	return BQ_OK;
+}
+
+/*
+ * Find a weight under its canonical name or the variants checkpoints use:
+ * without the "bert." prefix, and LayerNorm "gamma"/"beta" for
+ * "weight"/"bias".
+ */
+static const BqTensor *
+find_weight(const BqSafetensors *st, const char *canonical)
+{
+	static const char prefix[] = "bert.";
+	char		alt[96];
+	const char *names[4];
+	int			n = 0;
+	size_t		len = strlen(canonical);
+	const BqTensor *t;
+
+	names[n++] = canonical;
+	if (strstr(canonical, "LayerNorm.") != NULL && len < sizeof(alt))
+	{
+		bool		is_weight = len > 7 && strcmp(canonical + len - 7, ".weight") == 0;
+		size_t		stem = len - (is_weight ? 7 : 5);
+
+		snprintf(alt, sizeof(alt), "%.*s.%s", (int) stem, canonical, is_weight ? "gamma" : "beta");
+		names[n++] = alt;
+	}
+	for (int i = 0; i < n; i++)
+	{
+		if ((t = bq_safetensors_find(st, names[i])) != NULL)
+			return t;
+		if (strncmp(names[i], prefix, sizeof(prefix) - 1) == 0 &&
+			(t = bq_safetensors_find(st, names[i] + sizeof(prefix) - 1)) != NULL)
+			return t;
+	}
+	return NULL;
+}
+
+/*
+ * Resolve every slot in 'st', checking dtype and shape against the config.
+ */
+static int
+resolve_weights(const BqSafetensors *st, SlotList *list, BqError *err)
+{
+	for (int i = 0; i < list->count; i++)
+	{
+		const BqWeightSpec *s = &list->slots[i].spec;
+		const BqTensor *t = find_weight(st, s->name);
+		bool		shape_ok;
+
+		if (t == NULL)
+			return bq_fail(err, BQ_ERR_FORMAT, "model file \"%s\" lacks the tensor \"%s\"",
+						   st->name, s->name);
+		if (t->dtype == BQ_DTYPE_OTHER)
+			return bq_fail(err, BQ_ERR_UNSUPPORTED,
+						   "tensor \"%s\" in \"%s\" has dtype %s; bertqa reads F32, F16 and BF16 weights",
+						   t->name, st->name, t->dtype_name);
+		shape_ok = t->ndim == s->ndim && t->shape[0] == s->shape[0] &&
+			(s->ndim == 1 || t->shape[1] == s->shape[1]);
+		if (!shape_ok)
+		{
+			char		got[160];
+			char		want[64];
+
+			bq_shape_format(t->shape, t->ndim, got, sizeof(got));
+			bq_shape_format(s->shape, s->ndim, want, sizeof(want));
+			return bq_fail(err, BQ_ERR_FORMAT,
+						   "tensor \"%s\" in \"%s\" has shape %s, but config.json implies %s",
+						   t->name, st->name, got, want);
+		}
+		list->slots[i].tensor = t;
+	}
+	return BQ_OK;
+}
+
+/*
+ * F32 data aligned for float access is used where it lies.
+ */
+static bool
+usable_in_place(const BqTensor *t)
+{
+	return t->dtype == BQ_DTYPE_F32 && ((uintptr_t) t->data % sizeof(float)) == 0;
+}
+
+/*
+ * Widen (or, for misaligned F32, copy) one tensor into 'dst'.
+ */
+static void
+convert_tensor(const BqTensor *t, float *dst)
+{
+	switch (t->dtype)
+	{
+		case BQ_DTYPE_F32:
+			memcpy(dst, t->data, t->nbytes);
+			break;
+		case BQ_DTYPE_F16:
+			bq_f16_to_f32(t->data, dst, (size_t) t->elements);
+			break;
+		case BQ_DTYPE_BF16:
+			bq_bf16_to_f32(t->data, dst, (size_t) t->elements);
+			break;
+		case BQ_DTYPE_OTHER:
+			break;				/* refused by resolve_weights */
+	}
+}
+
+/*
+ * The stored dtype shared by all weights, or "mixed".
+ */
+static const char *
+weights_dtype(const SlotList *list)
+{
+	const char *dtype = list->slots[0].tensor->dtype_name;
+
+	for (int i = 1; i < list->count; i++)
+	{
+		if (strcmp(list->slots[i].tensor->dtype_name, dtype) != 0)
+			return "mixed";
+	}
+	return dtype;
+}
+
+/*
+ * Convert what cannot be used in place into one private buffer and point
+ * every slot at its data.
+ */
+static int
+bind_private(BqModel *model, SlotList *list, BqError *err)
+{
+	size_t		floats = 0;
+	size_t		at = 0;
+
+	for (int i = 0; i < list->count; i++)
+	{
+		if (!usable_in_place(list->slots[i].tensor))
+			floats += ((size_t) list->slots[i].tensor->elements + CONVERTED_ALIGN_FLOATS - 1) /
+				CONVERTED_ALIGN_FLOATS * CONVERTED_ALIGN_FLOATS;
+	}
+	if (floats > 0)
+	{
+		if (floats > SIZE_MAX / sizeof(float) ||
+			posix_memalign((void **) &model->converted, 64, floats * sizeof(float)) != 0)
+		{
+			model->converted = NULL;
+			return bq_fail(err, BQ_ERR_NOMEM, "out of memory converting the weights of \"%s\" to fp32",
+						   model->path);
+		}
+	}
+	for (int i = 0; i < list->count; i++)
+	{
+		const BqTensor *t = list->slots[i].tensor;
+
+		if (usable_in_place(t))
+		{
+			*list->slots[i].dest = (const float *) t->data;
+			continue;
+		}
+		convert_tensor(t, model->converted + at);
+		*list->slots[i].dest = model->converted + at;
+		model->bytes_converted += (size_t) t->elements * sizeof(float);
+		at += ((size_t) t->elements + CONVERTED_ALIGN_FLOATS - 1) /
+			CONVERTED_ALIGN_FLOATS * CONVERTED_ALIGN_FLOATS;
+	}
+	return BQ_OK;
+}
+
+/*
+ * 64-bit FNV-1a, to fold the source's path into the cache file name.
+ */
+static uint64_t
+fnv1a(const void *data, size_t len, uint64_t hash)
+{
+	const unsigned char *p = data;
+
+	for (size_t i = 0; i < len; i++)
+		hash = (hash ^ p[i]) * 0x100000001b3ULL;
+	return hash;
+}
+
+/*
+ * Name of the fp32 copy of 'src' in 'cache_dir': any change to the source
+ * (another path, inode, size or mtime) gives another name.
+ */
+static char *
+cache_file_name(const char *cache_dir, const BqSafetensors *src)
+{
+	char	   *real = realpath(src->name, NULL);
+	const char *path = real != NULL ? real : src->name;
+	uint64_t	hash = fnv1a(path, strlen(path), 0xcbf29ce484222325ULL);
+	char		file[160];
+
+	hash = fnv1a(&src->identity.device, sizeof(src->identity.device), hash);
+	free(real);
+	snprintf(file, sizeof(file), "bertqa-%016llx-%llu-%llu-%lld.%09lld.f32.safetensors",
+			 (unsigned long long) hash, (unsigned long long) src->identity.inode,
+			 (unsigned long long) src->identity.size, (long long) src->identity.mtime_sec,
+			 (long long) src->identity.mtime_nsec);
+	return bq_model_path(cache_dir, file);
+}
+
+/*
+ * Write every weight as F32, under its canonical name, to 'path'.
+ */
+static int
+write_cache_file(const char *path, const BqSafetensors *src, const SlotList *list,
+				 const char *dtype, BqError *err)
+{
+	const char *metadata[] = {"format", "pt", "bertqa_source", src->name,
+	"bertqa_source_dtype", dtype, NULL};
+	BqTensorSpec *specs = calloc((size_t) list->count, sizeof(BqTensorSpec));
+	BqSafetensorsWriter *w = NULL;
+	float	   *buf = NULL;
+	size_t		largest = 0;
+	int			rc = BQ_OK;
+
+	for (int i = 0; i < list->count; i++)
+	{
+		if ((size_t) list->slots[i].tensor->elements > largest)
+			largest = (size_t) list->slots[i].tensor->elements;
+	}
+	buf = malloc(largest * sizeof(float));
+	if (specs == NULL || buf == NULL)
+		rc = bq_fail(err, BQ_ERR_NOMEM, "out of memory writing \"%s\"", path);
+	for (int i = 0; rc == BQ_OK && i < list->count; i++)
+	{
+		specs[i].name = list->slots[i].spec.name;
+		specs[i].dtype_name = "F32";
+		specs[i].ndim = list->slots[i].spec.ndim;
+		specs[i].shape[0] = list->slots[i].spec.shape[0];
+		specs[i].shape[1] = list->slots[i].spec.shape[1];
+	}
+	if (rc == BQ_OK && (w = bq_safetensors_create(path, specs, list->count, metadata, err)) == NULL)
+		rc = err->status;
+	for (int i = 0; rc == BQ_OK && i < list->count; i++)
+	{
+		const BqTensor *t = list->slots[i].tensor;
+
+		if (t->dtype == BQ_DTYPE_F32)
+			rc = bq_safetensors_append(w, t->data, t->nbytes, err);
+		else
+		{
+			convert_tensor(t, buf);
+			rc = bq_safetensors_append(w, buf, (size_t) t->elements * sizeof(float), err);
+		}
+	}
+	if (rc == BQ_OK)
+		rc = bq_safetensors_finish(w, err);
+	else
+		bq_safetensors_abort(w);
+	free(buf);
+	free(specs);
+	return rc;
+}
+
+/*
+ * Use (writing it first if needed) the fp32 cache copy of model->file and
+ * bind the slots to it; model->file becomes the cache file's mapping.
+ */
+static int
+bind_cached(BqModel *model, SlotList *list, const char *cache_dir, BqError *err)
+{
+	BqSafetensors *cached;
+	struct stat sb;
+	int			rc;
+
+	if (mkdir(cache_dir, 0700) != 0 && errno != EEXIST)
+		return bq_fail(err, BQ_ERR_IO, "could not create weight cache directory \"%s\": %s",
+					   cache_dir, strerror(errno));
+	if (stat(cache_dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+		return bq_fail(err, BQ_ERR_IO, "weight cache \"%s\" is not a directory", cache_dir);
+	model->cache_path = cache_file_name(cache_dir, model->file);
+	if (model->cache_path == NULL)
+		return bq_fail(err, BQ_ERR_NOMEM, "out of memory loading model \"%s\"", model->path);
+
+	cached = bq_safetensors_open(model->cache_path, err);
+	if (cached == NULL && err->status == BQ_ERR_NOT_FOUND)
+	{
+		rc = write_cache_file(model->cache_path, model->file, list, model->dtype, err);
+		if (rc != BQ_OK)
+			return rc;
+		cached = bq_safetensors_open(model->cache_path, err);
+	}
+	if (cached == NULL)
+		return err->status;
+
+	for (int i = 0; i < list->count; i++)
+	{
+		if (!usable_in_place(list->slots[i].tensor))
+			model->bytes_converted += (size_t) list->slots[i].tensor->elements * sizeof(float);
+	}
+	bq_safetensors_close(model->file);
+	model->file = cached;
+	if ((rc = resolve_weights(cached, list, err)) != BQ_OK)
+		return rc;
+	for (int i = 0; i < list->count; i++)
+	{
+		if (!usable_in_place(list->slots[i].tensor))
+			return bq_fail(err, BQ_ERR_FORMAT,
+						   "weight cache file \"%s\" is not an aligned fp32 copy; delete it",
+						   cached->name);
+		*list->slots[i].dest = (const float *) list->slots[i].tensor->data;
+	}
+	return BQ_OK;
+}
+
+/*
+ * Map model.safetensors and point every weight at fp32 data.
+ */
+static int
+load_weights(BqModel *model, const BqModelLoadOptions *options, BqError *err)
+{
+	SlotList	list = {0};
+	char	   *path = bq_model_path(model->path, "model.safetensors");
+	bool		in_place = true;
+	int			rc;
+
+	if (path == NULL)
+		return bq_fail(err, BQ_ERR_NOMEM, "out of memory loading model \"%s\"", model->path);
+	model->file = bq_safetensors_open(path, err);
+	free(path);
+	if (model->file == NULL)
+		return err->status;
+	if ((rc = list_weights(model, &list, err)) != BQ_OK ||
+		(rc = resolve_weights(model->file, &list, err)) != BQ_OK)
+	{
+		free(list.slots);
+		return rc;
+	}
+	model->dtype = weights_dtype(&list);
+	for (int i = 0; i < list.count; i++)
+	{
+		model->parameter_count += list.slots[i].tensor->elements;
+		in_place = in_place && usable_in_place(list.slots[i].tensor);
+	}
+	if (!in_place && options != NULL && options->cache_dir != NULL)
+		rc = bind_cached(model, &list, options->cache_dir, err);
+	else
+		rc = bind_private(model, &list, err);
+	free(list.slots);
+	if (rc == BQ_OK)
+	{
+		model->mapping = (void *) model->file->bytes;
+		model->bytes_mapped = model->file->size;
+	}
+	return rc;
+}
+
+/*
+ * vocab.txt, its size checked against the embedding table, and the
+ * tokenizer over it.
+ */
+static int
+load_vocab(BqModel *model, BqError *err)
+{
+	char	   *path = bq_model_path(model->path, "vocab.txt");
+
+	if (path == NULL)
+		return bq_fail(err, BQ_ERR_NOMEM, "out of memory loading model \"%s\"", model->path);
+	model->vocab = bq_vocab_load(path, err);
+	if (model->vocab == NULL)
+	{
+		free(path);
+		return err->status;
+	}
+	if (bq_vocab_size(model->vocab) != model->config.vocab_size)
+	{
+		bq_fail(err, BQ_ERR_FORMAT,
+				"vocabulary \"%s\" has %d tokens, but config.json's vocab_size is %d",
+				path, (int) bq_vocab_size(model->vocab), (int) model->config.vocab_size);
+		free(path);
+		return BQ_ERR_FORMAT;
+	}
+	free(path);
+	model->tokenizer = bq_tokenizer_new(model->vocab, model->config.lowercase, err);
+	return model->tokenizer != NULL ? BQ_OK : err->status;
+}
+
+BqModel *
+bq_model_load_with(const char *dir, const BqModelLoadOptions *options, BqError *err)
+{
+	struct stat sb;
+	BqModel    *model;
+
+	if (stat(dir, &sb) != 0)
+	{
+		bq_fail(err, errno == ENOENT ? BQ_ERR_NOT_FOUND : BQ_ERR_IO,
+				"could not open model directory \"%s\": %s", dir, strerror(errno));
+		return NULL;
+	}
+	if (!S_ISDIR(sb.st_mode))
+	{
+		bq_fail(err, BQ_ERR_IO, "model path \"%s\" is not a directory", dir);
+		bq_fail_detail(err, "Give the directory holding config.json, vocab.txt and model.safetensors.");
+		return NULL;
+	}
+	model = calloc(1, sizeof(BqModel));
+	if (model == NULL || (model->path = strdup(dir)) == NULL)
+	{
+		free(model);
+		bq_fail(err, BQ_ERR_NOMEM, "out of memory loading model \"%s\"", dir);
+		return NULL;
+	}
+	model->format = "safetensors";
+	if (bq_config_load(dir, &model->config, err) != BQ_OK ||
+		load_vocab(model, err) != BQ_OK ||
+		load_weights(model, options, err) != BQ_OK)
+	{
+		bq_model_free(model);
+		return NULL;
+	}
+	return model;
+}
+
+BqModel *
+bq_model_load(const char *dir, BqError *err)
+{
+	return bq_model_load_with(dir, NULL, err);
+}
+
+void
+bq_model_free(BqModel *model)
+{
+	if (model == NULL)
+		return;
+	if (model->tokenizer != NULL)
+		bq_tokenizer_free(model->tokenizer);
+	if (model->vocab != NULL)
+		bq_vocab_free(model->vocab);
+	bq_safetensors_close(model->file);
+	free(model->converted);
+	free(model->weights.layers);
+	free(model->cache_path);
+	free(model->path);
+	free(model);
+}

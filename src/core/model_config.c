@@ -1,0 +1,229 @@
+/*
+ * model_config.c - reading and writing config.json.
+ *
+ * Every field is checked for type and range before use: the encoder sizes
+ * its buffers from these numbers, so an absurd value must be an error here
+ * rather than an overflow later.
+ */
+#include "model_config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "file_util.h"
+
+/*
+ * A required integer field in [min, max].
+ */
+static int
+int_field(json_object *obj, const char *name, const char *key, int32_t min, int32_t max,
+		  int32_t *out, BqError *err)
+{
+	json_object *value;
+	int64_t		v;
+
+	if (!json_object_object_get_ex(obj, key, &value) || value == NULL)
+		return bq_fail(err, BQ_ERR_FORMAT, "%s lacks the field \"%s\"", name, key);
+	if (!json_object_is_type(value, json_type_int) ||
+		(v = json_object_get_int64(value)) < min || v > max)
+		return bq_fail(err, BQ_ERR_FORMAT,
+					   "%s: \"%s\" must be an integer from %d to %d, not %s",
+					   name, key, (int) min, (int) max,
+					   json_object_to_json_string_ext(value, JSON_C_TO_STRING_PLAIN));
+	*out = (int32_t) v;
+	return BQ_OK;
+}
+
+/*
+ * An optional string field that must equal 'expected' when present;
+ * anything else names a model bertqa cannot run.
+ */
+static int
+expect_string(json_object *obj, const char *name, const char *key, const char *expected,
+			  const char *why, BqError *err)
+{
+	json_object *value;
+
+	if (!json_object_object_get_ex(obj, key, &value) || value == NULL)
+		return BQ_OK;
+	if (!json_object_is_type(value, json_type_string))
+		return bq_fail(err, BQ_ERR_FORMAT, "%s: \"%s\" must be a string", name, key);
+	if (strcmp(json_object_get_string(value), expected) != 0)
+		return bq_fail(err, BQ_ERR_UNSUPPORTED, "%s: %s \"%.64s\" is not supported; %s",
+					   name, key, json_object_get_string(value), why);
+	return BQ_OK;
+}
+
+/*
+ * do_lower_case from 'obj' if it has it; true when found.
+ */
+static bool
+lowercase_field(json_object *obj, const char *name, bool *out, int *rc, BqError *err)
+{
+	json_object *value;
+
+	if (obj == NULL || !json_object_object_get_ex(obj, "do_lower_case", &value) || value == NULL)
+		return false;
+	if (!json_object_is_type(value, json_type_boolean))
+	{
+		*rc = bq_fail(err, BQ_ERR_FORMAT, "%s: \"do_lower_case\" must be true or false", name);
+		return true;
+	}
+	*out = json_object_get_boolean(value);
+	return true;
+}
+
+int
+bq_config_from_json(json_object *config_json, const char *config_name,
+					json_object *tokenizer_json, const char *tokenizer_name,
+					BqConfig *config, BqError *err)
+{
+	json_object *eps;
+	int			rc;
+
+	memset(config, 0, sizeof(BqConfig));
+	if (!json_object_is_type(config_json, json_type_object))
+		return bq_fail(err, BQ_ERR_FORMAT, "%s is not a JSON object", config_name);
+	if (tokenizer_json != NULL && !json_object_is_type(tokenizer_json, json_type_object))
+		return bq_fail(err, BQ_ERR_FORMAT, "%s is not a JSON object", tokenizer_name);
+
+	if ((rc = expect_string(config_json, config_name, "model_type", "bert",
+							"bertqa runs BERT models", err)) != BQ_OK ||
+		(rc = expect_string(config_json, config_name, "position_embedding_type", "absolute",
+							"bertqa implements absolute position embeddings", err)) != BQ_OK ||
+		(rc = expect_string(config_json, config_name, "hidden_act", "gelu",
+							"bertqa implements the exact (erf) \"gelu\" activation only", err)) != BQ_OK)
+		return rc;
+
+	if ((rc = int_field(config_json, config_name, "vocab_size", 1, BQ_MAX_VOCAB_SIZE,
+						&config->vocab_size, err)) != BQ_OK ||
+		(rc = int_field(config_json, config_name, "hidden_size", 1, BQ_MAX_HIDDEN_SIZE,
+						&config->hidden_size, err)) != BQ_OK ||
+		(rc = int_field(config_json, config_name, "num_hidden_layers", 1, BQ_MAX_LAYERS,
+						&config->num_layers, err)) != BQ_OK ||
+		(rc = int_field(config_json, config_name, "num_attention_heads", 1, BQ_MAX_HEADS,
+						&config->num_heads, err)) != BQ_OK ||
+		(rc = int_field(config_json, config_name, "intermediate_size", 1, BQ_MAX_INTERMEDIATE_SIZE,
+						&config->intermediate_size, err)) != BQ_OK ||
+		(rc = int_field(config_json, config_name, "max_position_embeddings", 1, BQ_MAX_POSITIONS,
+						&config->max_position_embeddings, err)) != BQ_OK ||
+		(rc = int_field(config_json, config_name, "type_vocab_size", 1, BQ_MAX_TYPE_VOCAB_SIZE,
+						&config->type_vocab_size, err)) != BQ_OK)
+		return rc;
+	if (config->hidden_size % config->num_heads != 0)
+		return bq_fail(err, BQ_ERR_FORMAT,
+					   "%s: hidden_size %d is not a multiple of num_attention_heads %d",
+					   config_name, (int) config->hidden_size, (int) config->num_heads);
+
+	config->layer_norm_eps = 1e-12f;
+	if (json_object_object_get_ex(config_json, "layer_norm_eps", &eps) && eps != NULL)
+	{
+		double		v = json_object_get_double(eps);
+
+		if ((!json_object_is_type(eps, json_type_double) &&
+			 !json_object_is_type(eps, json_type_int)) ||
+			!isfinite(v) || v <= 0.0 || v >= 1.0)
+			return bq_fail(err, BQ_ERR_FORMAT,
+						   "%s: \"layer_norm_eps\" must be a number between 0 and 1", config_name);
+		config->layer_norm_eps = (float) v;
+	}
+
+	/* tokenizer_config.json decides; config.json may carry the flag too. */
+	config->lowercase = true;
+	rc = BQ_OK;
+	if (!lowercase_field(tokenizer_json, tokenizer_name, &config->lowercase, &rc, err))
+		lowercase_field(config_json, config_name, &config->lowercase, &rc, err);
+	return rc;
+}
+
+char *
+bq_model_path(const char *dir, const char *file)
+{
+	size_t		len = strlen(dir) + strlen(file) + 2;
+	char	   *path = malloc(len);
+
+	if (path != NULL)
+		snprintf(path, len, "%s/%s", dir, file);
+	return path;
+}
+
+int
+bq_config_load(const char *dir, BqConfig *config, BqError *err)
+{
+	char	   *config_path = bq_model_path(dir, "config.json");
+	char	   *tokenizer_path = bq_model_path(dir, "tokenizer_config.json");
+	char		config_name[1100];
+	char		tokenizer_name[1100];
+	json_object *config_json = NULL;
+	json_object *tokenizer_json = NULL;
+	int			rc = BQ_OK;
+
+	if (config_path == NULL || tokenizer_path == NULL)
+		rc = bq_fail(err, BQ_ERR_NOMEM, "out of memory loading model \"%s\"", dir);
+	else if ((config_json = bq_json_load_file(config_path, err)) == NULL)
+		rc = err->status;
+	else
+	{
+		BqError		tok_err;
+
+		tokenizer_json = bq_json_load_file(tokenizer_path, &tok_err);
+		if (tokenizer_json == NULL && tok_err.status != BQ_ERR_NOT_FOUND)
+		{
+			*err = tok_err;
+			rc = err->status;
+		}
+	}
+	if (rc == BQ_OK)
+	{
+		snprintf(config_name, sizeof(config_name), "\"%s\"", config_path);
+		snprintf(tokenizer_name, sizeof(tokenizer_name), "\"%s\"", tokenizer_path);
+		rc = bq_config_from_json(config_json, config_name, tokenizer_json, tokenizer_name,
+								 config, err);
+	}
+	json_object_put(config_json);
+	json_object_put(tokenizer_json);
+	free(config_path);
+	free(tokenizer_path);
+	return rc;
+}
+
+json_object *
+bq_config_to_json(const BqConfig *config)
+{
+	json_object *obj = json_object_new_object();
+	json_object *arch = json_object_new_array();
+	char		eps[32];
+
+	if (obj == NULL || arch == NULL)
+	{
+		json_object_put(obj);
+		json_object_put(arch);
+		return NULL;
+	}
+	/* the shortest decimal that reads back as the same float: 1e-12, not 9.99999996e-13 */
+	for (int digits = 1; digits <= 9; digits++)
+	{
+		snprintf(eps, sizeof(eps), "%.*g", digits, (double) config->layer_norm_eps);
+		if (strtof(eps, NULL) == config->layer_norm_eps)
+			break;
+	}
+	json_object_array_add(arch, json_object_new_string("BertForQuestionAnswering"));
+	json_object_object_add(obj, "architectures", arch);
+	json_object_object_add(obj, "model_type", json_object_new_string("bert"));
+	json_object_object_add(obj, "vocab_size", json_object_new_int(config->vocab_size));
+	json_object_object_add(obj, "hidden_size", json_object_new_int(config->hidden_size));
+	json_object_object_add(obj, "num_hidden_layers", json_object_new_int(config->num_layers));
+	json_object_object_add(obj, "num_attention_heads", json_object_new_int(config->num_heads));
+	json_object_object_add(obj, "intermediate_size", json_object_new_int(config->intermediate_size));
+	json_object_object_add(obj, "max_position_embeddings",
+						   json_object_new_int(config->max_position_embeddings));
+	json_object_object_add(obj, "type_vocab_size", json_object_new_int(config->type_vocab_size));
+	json_object_object_add(obj, "hidden_act", json_object_new_string("gelu"));
+	json_object_object_add(obj, "layer_norm_eps",
+						   json_object_new_double_s((double) config->layer_norm_eps, eps));
+	json_object_object_add(obj, "position_embedding_type", json_object_new_string("absolute"));
+	json_object_object_add(obj, "do_lower_case", json_object_new_boolean(config->lowercase));
+	return obj;
+}

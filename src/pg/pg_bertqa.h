@@ -1,0 +1,52 @@
+/*
+ * pg_bertqa.h - shared declarations of the PostgreSQL glue: settings, the
+ * per-backend model cache, error reporting and text conversion.
+ */
+#ifndef PG_BERTQA_H
+#define PG_BERTQA_H
+
+#include "postgres.h"
+
+#include "bq_error.h"
+#include "encoder.h"
+#include "model.h"
+#include "qa.h"
+
+/* GUC variables (pg_module.c) */
+extern char *bertqa_model_path;
+extern int	bertqa_threads;
+extern int	bertqa_max_seq_len;
+extern int	bertqa_doc_stride;
+extern int	bertqa_max_query_len;
+extern int	bertqa_max_answer_len;
+extern int	bertqa_n_best;
+extern double bertqa_null_threshold;
+
+/* The model bertqa.model selects, with this backend's encoder workspace. */
+typedef struct BertqaSession
+{
+	BqModel    *model;
+	BqEncoder  *encoder;
+	bool		bundled;		/* the test model installed with the extension */
+} BertqaSession;
+
+/* Load (or reuse) the current model; ERROR if it cannot be loaded. */
+BertqaSession *bertqa_session(void);
+
+/* Post-processing settings from the GUCs. */
+void		bertqa_qa_settings(BqQaSettings *settings);
+
+/* The interrupt hook the core polls; see pg_errors.c. */
+extern const BqInterrupt bertqa_interrupt;
+
+/* The SQLSTATE for a core failure status. */
+int			bertqa_sqlstate(BqStatus status);
+
+/* ereport(ERROR) a core failure with the SQLSTATE its status calls for. */
+void		bertqa_report_error(const BqError *err, const char *context) pg_attribute_noreturn();
+
+/* Text in the server encoding <-> UTF-8 for the core. */
+char	   *bertqa_text_to_utf8(text *t, size_t *len);
+text	   *bertqa_utf8_substring(const char *utf8, size_t len, int32 start_cp, int32 end_cp);
+
+#endif							/* PG_BERTQA_H */

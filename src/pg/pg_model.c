@@ -1,0 +1,152 @@
+/*
+ * pg_model.c - the per-backend model cache.
+ *
+ * Each backend maps the model on first use (the weights are shared with
+ * every other backend through the page cache) and keeps it until
+ * bertqa.model names another directory or the files on disk change.
+ */
+#include "pg_bertqa.h"
+
+#include <sys/stat.h>
+
+#include "blas.h"
+#include "miscadmin.h"
+#include "utils/memutils.h"
+
+/* Files whose identity decides whether a loaded model is still current. */
+static const char *const model_files[] = {"config.json", "vocab.txt", "model.safetensors"};
+
+#define N_MODEL_FILES lengthof(model_files)
+
+/* What a model file looked like when it was loaded. */
+typedef struct FileIdentity
+{
+	dev_t		dev;
+	ino_t		ino;
+	off_t		size;
+	struct timespec mtime;
+	bool		exists;
+} FileIdentity;
+
+static BertqaSession session;
+static char *loaded_path = NULL;	/* in TopMemoryContext */
+static FileIdentity loaded_files[N_MODEL_FILES];
+
+/*
+ * The directory of the test model installed with the extension.
+ */
+static char *
+bundled_model_dir(void)
+{
+	char		sharepath[MAXPGPATH];
+
+	get_share_path(my_exec_path, sharepath);
+	return psprintf("%s/extension/bertqa/tiny-model", sharepath);
+}
+
+/*
+ * Record the identity of each model file in 'dir'.
+ */
+static void
+identify_files(const char *dir, FileIdentity *ids)
+{
+	for (int i = 0; i < (int) N_MODEL_FILES; i++)
+	{
+		char		path[MAXPGPATH];
+		struct stat st;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, model_files[i]);
+		memset(&ids[i], 0, sizeof(FileIdentity));
+		if (stat(path, &st) != 0)
+			continue;
+		ids[i].exists = true;
+		ids[i].dev = st.st_dev;
+		ids[i].ino = st.st_ino;
+		ids[i].size = st.st_size;
+		ids[i].mtime = st.st_mtim;
+	}
+}
+
+/*
+ * Whether two identities describe the same file contents.
+ */
+static bool
+same_files(const FileIdentity *a, const FileIdentity *b)
+{
+	for (int i = 0; i < (int) N_MODEL_FILES; i++)
+	{
+		if (a[i].exists != b[i].exists || a[i].dev != b[i].dev ||
+			a[i].ino != b[i].ino || a[i].size != b[i].size ||
+			a[i].mtime.tv_sec != b[i].mtime.tv_sec ||
+			a[i].mtime.tv_nsec != b[i].mtime.tv_nsec)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Drop the loaded model, if any.
+ */
+static void
+unload_model(void)
+{
+	bq_encoder_free(session.encoder);
+	bq_model_free(session.model);
+	session.encoder = NULL;
+	session.model = NULL;
+	if (loaded_path != NULL)
+		pfree(loaded_path);
+	loaded_path = NULL;
+}
+
+/*
+ * Return the session for the model bertqa.model selects, loading it when
+ * this backend has none, another one, or one whose files changed since.
+ */
+BertqaSession *
+bertqa_session(void)
+{
+	bool		bundled = bertqa_model_path == NULL || bertqa_model_path[0] == '\0';
+	char	   *dir = bundled ? bundled_model_dir() : bertqa_model_path;
+	FileIdentity current[N_MODEL_FILES];
+	BqError		err;
+
+	identify_files(dir, current);
+	if (session.model != NULL && strcmp(loaded_path, dir) == 0 &&
+		same_files(current, loaded_files))
+	{
+		bq_blas_set_threads(bertqa_threads);
+		return &session;
+	}
+
+	unload_model();
+	bq_error_clear(&err);
+	if (!is_absolute_path(dir))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("bertqa.model must be an absolute path"),
+				 errdetail("The setting is \"%s\".", dir)));
+	if (bq_blas_init(&err) != BQ_OK)
+		bertqa_report_error(&err, "could not load the BLAS library");
+	session.model = bq_model_load(dir, &err);
+	if (session.model == NULL)
+		ereport(ERROR,
+				(errcode(bertqa_sqlstate(err.status)),
+				 errmsg("could not load bertqa model \"%s\"", dir),
+				 errdetail("%s%s%s", err.message,
+						   err.detail[0] != '\0' ? ": " : "", err.detail),
+				 errhint("bertqa.model must name a directory holding config.json, "
+						 "vocab.txt and model.safetensors.")));
+	session.encoder = bq_encoder_new(session.model, &err);
+	if (session.encoder == NULL)
+	{
+		bq_model_free(session.model);
+		session.model = NULL;
+		bertqa_report_error(&err, "could not prepare the bertqa encoder");
+	}
+	session.bundled = bundled;
+	loaded_path = MemoryContextStrdup(TopMemoryContext, dir);
+	memcpy(loaded_files, current, sizeof(loaded_files));
+	bq_blas_set_threads(bertqa_threads);
+	return &session;
+}

@@ -1,0 +1,46 @@
+/*
+ * pg_model_info.c - qa_model_info(): what bertqa.model has loaded.
+ */
+#include "pg_bertqa.h"
+
+#include "blas.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+
+PG_FUNCTION_INFO_V1(bertqa_qa_model_info);
+
+/*
+ * One row describing the current model, loading it if needed.
+ */
+Datum
+bertqa_qa_model_info(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	BertqaSession *session;
+	const BqModel *model;
+	Datum		values[15];
+	bool		nulls[15] = {0};
+
+	InitMaterializedSRF(fcinfo, 0);
+	session = bertqa_session();
+	model = session->model;
+
+	values[0] = CStringGetTextDatum(model->path);
+	values[1] = CStringGetTextDatum(model->format);
+	values[2] = Int32GetDatum(model->config.num_layers);
+	values[3] = Int32GetDatum(model->config.hidden_size);
+	values[4] = Int32GetDatum(model->config.num_heads);
+	values[5] = Int32GetDatum(model->config.intermediate_size);
+	values[6] = Int32GetDatum(model->config.vocab_size);
+	values[7] = Int32GetDatum(model->config.max_position_embeddings);
+	values[8] = BoolGetDatum(model->config.lowercase);
+	values[9] = Int64GetDatum(model->parameter_count);
+	values[10] = Int64GetDatum((int64) model->bytes_mapped);
+	values[11] = CStringGetTextDatum(model->dtype);
+	values[12] = BoolGetDatum(session->bundled);
+	values[13] = CStringGetTextDatum(bq_blas_corename());
+	values[14] = Int32GetDatum(bq_blas_get_threads());
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	return (Datum) 0;
+}

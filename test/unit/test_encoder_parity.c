@@ -1,0 +1,386 @@
+/*
+ * test_encoder_parity.c - the encoder's logits against the reference ones
+ * (PyTorch BertForQuestionAnswering on the tiny model) for every window of
+ * the Google run_squad.py fixtures, alone and in mixed-length batches, plus
+ * input validation, cancellation and the FLOP count.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "unit.h"
+
+#include "encoder.h"
+#include "file_util.h"
+#include "model.h"
+
+#define MODEL_DIR "test/fixtures/tiny-model"
+#define SEQ384 "test/fixtures/squad/google-ref.public.seq384.jsonl"
+#define SEQ64 "test/fixtures/squad/google-ref.public.seq64.jsonl"
+
+/* One window of a fixture with its reference logits. */
+typedef struct Window
+{
+	int32_t		len;
+	int32_t    *ids;
+	int32_t    *types;
+	float	   *start;
+	float	   *end;
+} Window;
+
+typedef struct WindowSet
+{
+	Window	   *w;
+	int			count;
+	int			capacity;
+} WindowSet;
+
+static BqModel *model;
+
+/*
+ * Copy a JSON array of numbers; false if it is not one of length 'len'.
+ */
+static bool
+read_ints(json_object *arr, int32_t len, int32_t *out)
+{
+	if (arr == NULL || !json_object_is_type(arr, json_type_array) ||
+		(int32_t) json_object_array_length(arr) != len)
+		return false;
+	for (int32_t i = 0; i < len; i++)
+		out[i] = json_object_get_int(json_object_array_get_idx(arr, i));
+	return true;
+}
+
+static bool
+read_floats(json_object *arr, int32_t len, float *out)
+{
+	if (arr == NULL || !json_object_is_type(arr, json_type_array) ||
+		(int32_t) json_object_array_length(arr) != len)
+		return false;
+	for (int32_t i = 0; i < len; i++)
+		out[i] = (float) json_object_get_double(json_object_array_get_idx(arr, i));
+	return true;
+}
+
+/*
+ * Every feature of every line of a fixture file.
+ */
+static void
+load_windows(const char *path, WindowSet *set)
+{
+	BqError		err;
+	size_t		len;
+	char	   *text = bq_read_file(path, &len, &err);
+	char	   *line = text;
+
+	CHECK(text != NULL);
+	if (text == NULL)
+		return;
+	while (line < text + len)
+	{
+		char	   *nl = strchr(line, '\n');
+		size_t		line_len = nl != NULL ? (size_t) (nl - line) : strlen(line);
+		json_object *obj;
+		json_object *features;
+
+		if (line_len == 0)
+		{
+			line += 1;
+			continue;
+		}
+		obj = bq_json_parse(line, line_len, path, &err);
+		CHECK(obj != NULL);
+		if (obj != NULL && json_object_object_get_ex(obj, "features", &features))
+		{
+			for (size_t f = 0; f < json_object_array_length(features); f++)
+			{
+				json_object *feat = json_object_array_get_idx(features, f);
+				json_object *ids = json_object_object_get(feat, "input_ids");
+				Window	   *w;
+
+				if (set->count == set->capacity)
+				{
+					set->capacity = set->capacity ? set->capacity * 2 : 256;
+					set->w = realloc(set->w, sizeof(Window) * (size_t) set->capacity);
+				}
+				w = &set->w[set->count++];
+				w->len = (int32_t) json_object_array_length(ids);
+				w->ids = malloc(sizeof(int32_t) * (size_t) w->len);
+				w->types = malloc(sizeof(int32_t) * (size_t) w->len);
+				w->start = malloc(sizeof(float) * (size_t) w->len);
+				w->end = malloc(sizeof(float) * (size_t) w->len);
+				CHECK(read_ints(ids, w->len, w->ids));
+				CHECK(read_ints(json_object_object_get(feat, "token_type_ids"), w->len, w->types));
+				CHECK(read_floats(json_object_object_get(feat, "start_logits"), w->len, w->start));
+				CHECK(read_floats(json_object_object_get(feat, "end_logits"), w->len, w->end));
+			}
+		}
+		json_object_put(obj);
+		line += line_len + 1;
+	}
+	free(text);
+}
+
+static void
+free_windows(WindowSet *set)
+{
+	for (int i = 0; i < set->count; i++)
+	{
+		free(set->w[i].ids);
+		free(set->w[i].types);
+		free(set->w[i].start);
+		free(set->w[i].end);
+	}
+	free(set->w);
+}
+
+/*
+ * Largest |a - b| over n floats.
+ */
+static double
+max_diff(const float *a, const float *b, int n)
+{
+	double		worst = 0.0;
+
+	for (int i = 0; i < n; i++)
+	{
+		double		d = fabs((double) a[i] - (double) b[i]);
+
+		if (!(d <= worst))
+			worst = d;
+	}
+	return worst;
+}
+
+/*
+ * Each window alone, then in batches of 'batch' consecutive windows (of
+ * differing lengths): batched must equal single, both must match the
+ * reference.
+ */
+static void
+check_file(const char *path, int batch)
+{
+	WindowSet	set = {0};
+	BqError		err;
+	BqEncoder  *enc = bq_encoder_new(model, &err);
+	double		worst = 0.0;
+	double		worst_batched = 0.0;
+	double		worst_vs_single = 0.0;
+	float	  **single_start;
+	float	  **single_end;
+	int			batches = 0;
+	int			mixed = 0;
+
+	CHECK(enc != NULL);
+	if (enc == NULL)
+		return;
+	load_windows(path, &set);
+	CHECK(set.count > 0);
+	if (set.count <= 0)
+	{
+		bq_encoder_free(enc);
+		return;
+	}
+	single_start = calloc((size_t) set.count, sizeof(float *));
+	single_end = calloc((size_t) set.count, sizeof(float *));
+
+	for (int i = 0; i < set.count; i++)
+	{
+		Window	   *w = &set.w[i];
+		const int32_t *ids = w->ids;
+		const int32_t *types = w->types;
+		int			rc;
+
+		single_start[i] = malloc(sizeof(float) * (size_t) w->len);
+		single_end[i] = malloc(sizeof(float) * (size_t) w->len);
+		rc = bq_encoder_run(enc, 1, &ids, &types, &w->len, &single_start[i], &single_end[i],
+							NULL, &err);
+		CHECK_INT_EQ(rc, BQ_OK);
+		if (rc != BQ_OK)
+			continue;
+		worst = fmax(worst, max_diff(single_start[i], w->start, w->len));
+		worst = fmax(worst, max_diff(single_end[i], w->end, w->len));
+	}
+
+	for (int first = 0; first < set.count; first += batch)
+	{
+		int			n = set.count - first < batch ? set.count - first : batch;
+		const int32_t *ids[16];
+		const int32_t *types[16];
+		int32_t		lens[16];
+		float	   *start[16];
+		float	   *end[16];
+		int			rc;
+
+		for (int b = 0; b < n; b++)
+		{
+			Window	   *w = &set.w[first + b];
+
+			ids[b] = w->ids;
+			types[b] = w->types;
+			lens[b] = w->len;
+			start[b] = malloc(sizeof(float) * (size_t) w->len);
+			end[b] = malloc(sizeof(float) * (size_t) w->len);
+			if (w->len != set.w[first].len)
+				mixed = 1;
+		}
+		rc = bq_encoder_run(enc, n, ids, types, lens, start, end, NULL, &err);
+		CHECK_INT_EQ(rc, BQ_OK);
+		for (int b = 0; b < n && rc == BQ_OK; b++)
+		{
+			Window	   *w = &set.w[first + b];
+
+			worst_batched = fmax(worst_batched, max_diff(start[b], w->start, w->len));
+			worst_batched = fmax(worst_batched, max_diff(end[b], w->end, w->len));
+			worst_vs_single = fmax(worst_vs_single, max_diff(start[b], single_start[first + b], w->len));
+			worst_vs_single = fmax(worst_vs_single, max_diff(end[b], single_end[first + b], w->len));
+		}
+		for (int b = 0; b < n; b++)
+		{
+			free(start[b]);
+			free(end[b]);
+		}
+		batches++;
+	}
+
+	printf("%s: %d windows, max |logit diff| %.3g single, %.3g batched (%d batches of up to %d); "
+		   "batched vs single %.3g\n",
+		   path, set.count, worst, worst_batched, batches, batch, worst_vs_single);
+	CHECK(worst <= 1e-4);
+	CHECK(worst_batched <= 1e-4);
+	CHECK(worst_vs_single <= 1e-5);
+	CHECK(mixed);
+
+	for (int i = 0; i < set.count; i++)
+	{
+		free(single_start[i]);
+		free(single_end[i]);
+	}
+	free(single_start);
+	free(single_end);
+	free_windows(&set);
+	bq_encoder_free(enc);
+}
+
+static void
+test_parity_seq384(void)
+{
+	check_file(SEQ384, 5);
+}
+
+static void
+test_parity_seq64(void)
+{
+	check_file(SEQ64, 7);
+}
+
+/*
+ * Run one sequence of 'len' tokens, all ids 'id' and types 'type'.
+ */
+static int
+run_one(BqEncoder *enc, int32_t len, int32_t id, int32_t type, BqError *err)
+{
+	int32_t    *ids = malloc(sizeof(int32_t) * (size_t) (len > 0 ? len : 1));
+	int32_t    *types = malloc(sizeof(int32_t) * (size_t) (len > 0 ? len : 1));
+	float	   *start = malloc(sizeof(float) * (size_t) (len > 0 ? len : 1));
+	float	   *end = malloc(sizeof(float) * (size_t) (len > 0 ? len : 1));
+	const int32_t *idp = ids;
+	const int32_t *typep = types;
+	int			rc;
+
+	for (int32_t i = 0; i < len; i++)
+	{
+		ids[i] = i == len / 2 ? id : 101;
+		types[i] = i == len / 2 ? type : 0;
+	}
+	rc = bq_encoder_run(enc, 1, &idp, &typep, &len, &start, &end, NULL, err);
+	free(ids);
+	free(types);
+	free(start);
+	free(end);
+	return rc;
+}
+
+static void
+test_bad_inputs(void)
+{
+	BqError		err;
+	BqEncoder  *enc = bq_encoder_new(model, &err);
+
+	CHECK(enc != NULL);
+	CHECK_INT_EQ(run_one(enc, 10, 2000, 1, &err), BQ_OK);
+	CHECK_INT_EQ(run_one(enc, 10, -1, 0, &err), BQ_ERR_INPUT);
+	CHECK(strstr(err.message, "outside the vocabulary") != NULL);
+	CHECK_INT_EQ(run_one(enc, 10, 30522, 0, &err), BQ_ERR_INPUT);
+	CHECK_INT_EQ(run_one(enc, 10, 30521, 0, &err), BQ_OK);
+	CHECK_INT_EQ(run_one(enc, 10, 5, 2, &err), BQ_ERR_INPUT);
+	CHECK(strstr(err.message, "token type 2") != NULL);
+	CHECK_INT_EQ(run_one(enc, 10, 5, -1, &err), BQ_ERR_INPUT);
+	CHECK_INT_EQ(run_one(enc, 0, 5, 0, &err), BQ_ERR_INPUT);
+	CHECK_INT_EQ(run_one(enc, 513, 5, 0, &err), BQ_ERR_INPUT);
+	CHECK(strstr(err.message, "1 to 512") != NULL);
+	CHECK_INT_EQ(run_one(enc, 512, 5, 0, &err), BQ_OK);
+	bq_encoder_free(enc);
+}
+
+/* Interrupt callback: stop after 'arg' layer checks. */
+static int
+stop_after(void *arg)
+{
+	int		   *left = arg;
+
+	return (*left)-- <= 0;
+}
+
+static void
+test_interrupt(void)
+{
+	BqError		err;
+	BqEncoder  *enc = bq_encoder_new(model, &err);
+	int32_t		ids[8] = {101, 2054, 2003, 1996, 3437, 1029, 102, 102};
+	const int32_t *idp = ids;
+	int32_t		len = 8;
+	float		start[8],
+				end[8];
+	float	   *sp = start,
+			   *ep = end;
+	int			left = 1;
+	BqInterrupt intr = {stop_after, &left};
+
+	CHECK_INT_EQ(bq_encoder_run(enc, 1, &idp, NULL, &len, &sp, &ep, &intr, &err), BQ_ERR_CANCELLED);
+	CHECK_INT_EQ(left, -1);		/* one layer ran, the second check stopped it */
+	left = 5;
+	CHECK_INT_EQ(bq_encoder_run(enc, 1, &idp, NULL, &len, &sp, &ep, &intr, &err), BQ_OK);
+	bq_encoder_free(enc);
+}
+
+static void
+test_flops(void)
+{
+	BqConfig	base = {30522, 768, 12, 12, 3072, 512, 2, 1e-12f, true};
+
+	/* 12 * (3SH² + 2S²H + SH² + 2SHI) + 2SH multiply-adds, doubled */
+	CHECK_NEAR(bq_encoder_flops(&base, 384), 70666813440.0, 0.5);
+	CHECK_NEAR(bq_encoder_flops(&model->config, 10),
+			   2.0 * (2 * (3 * 10 * 64 * 64 + 2 * 100 * 64 + 10 * 64 * 64 + 2 * 10 * 64 * 256) + 2 * 10 * 64),
+			   0.5);
+}
+
+int
+main(void)
+{
+	BqError		err;
+
+	model = bq_model_load(MODEL_DIR, &err);
+	if (model == NULL)
+	{
+		fprintf(stderr, "cannot load %s: %s\n", MODEL_DIR, err.message);
+		return 1;
+	}
+	RUN_TEST(test_parity_seq384);
+	RUN_TEST(test_parity_seq64);
+	RUN_TEST(test_bad_inputs);
+	RUN_TEST(test_interrupt);
+	RUN_TEST(test_flops);
+	bq_model_free(model);
+	UNIT_DONE();
+}
