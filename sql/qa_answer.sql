@@ -79,7 +79,7 @@ SELECT answer FROM qa_answer('Where is the tower?', 'The Eiffel Tower is in Pari
 
 -- LATERAL over a table, and INSERT ... SELECT.
 CREATE TABLE docs (id int, body text);
-INSERT INTO docs SELECT i, context FROM reference_cases, generate_series(1, 2) i;
+INSERT INTO docs SELECT row_number() OVER (), context FROM reference_cases, generate_series(1, 2);
 CREATE TABLE answers (doc_id int, answer text, answer_start int, answer_end int, score float8);
 INSERT INTO answers SELECT d.id, a.* FROM docs d, LATERAL qa_answer('Where?', d.body) a;
 SELECT count(*), count(answer) FROM answers;

@@ -41,6 +41,10 @@ converted_json(const BqModel *model)
 	if (model->cache_path != NULL)
 		json_object_object_add(obj, "path", json_object_new_string(model->cache_path));
 	json_object_object_add(obj, "bytes", json_object_new_int64((int64_t) model->bytes_converted));
+	json_object_object_add(obj, "reason",
+						   json_object_new_string(strcmp(model->dtype, "F32") == 0 ?
+												  "F32 data not 4-byte aligned in the file" :
+												  "weights stored in 16-bit floats"));
 	return obj;
 }
 

@@ -16,13 +16,24 @@
 
 #include "squad_dataset.h"
 
-/* Output documents, NULL when not asked for; keyed by question id. */
+/*
+ * One output file, written as answers come so that memory stays flat:
+ * {"id": value, ...} with one question per line.
+ */
+typedef struct JsonStream
+{
+	const char *path;			/* NULL: not asked for */
+	FILE	   *file;
+	size_t		count;			/* members written */
+} JsonStream;
+
+/* The output files, keyed by question id. */
 typedef struct SquadOutputs
 {
-	json_object *predictions;	/* {id: text}, "" = no answer */
-	json_object *nbest;			/* {id: [{text, probability, start_logit, end_logit}]} */
-	json_object *null_odds;		/* {id: null_score_diff} */
-	json_object *na_probs;		/* {id: probability of the null entry} */
+	JsonStream	predictions;	/* {id: text}, "" = no answer */
+	JsonStream	nbest;			/* {id: [{text, probability, start_logit, end_logit}]} */
+	JsonStream	null_odds;		/* {id: null_score_diff} */
+	JsonStream	na_probs;		/* {id: probability of the null entry} */
 } SquadOutputs;
 
 /* Progress on stderr: a bar redrawn in place on a terminal. */
@@ -87,8 +98,65 @@ progress_update(Progress *p, size_t done)
 	fflush(stderr);
 }
 
+static bool
+stream_open(JsonStream *stream)
+{
+	if (stream->path == NULL)
+		return true;
+	stream->file = fopen(stream->path, "w");
+	if (stream->file == NULL)
+	{
+		fprintf(stderr, "bertqa squad: could not create \"%s\": %s\n", stream->path,
+				strerror(errno));
+		return false;
+	}
+	fputc('{', stream->file);
+	return true;
+}
+
 /*
- * Record one answered question in every requested output.
+ * Write "id": value and release 'value'.
+ */
+static void
+stream_put(JsonStream *stream, const char *id, json_object *value)
+{
+	json_object *key = json_object_new_string(id);
+
+	fputs(stream->count++ ? ",\n  " : "\n  ", stream->file);
+	fputs(json_object_to_json_string_ext(key, JSON_C_TO_STRING_NOSLASHESCAPE), stream->file);
+	fputs(": ", stream->file);
+	fputs(json_object_to_json_string_ext(value, JSON_C_TO_STRING_SPACED |
+										 JSON_C_TO_STRING_NOSLASHESCAPE), stream->file);
+	json_object_put(key);
+	json_object_put(value);
+}
+
+/*
+ * Finish the document; on failure (or when 'keep' is false) remove the
+ * file, so that no truncated output is left behind.
+ */
+static bool
+stream_close(JsonStream *stream, bool keep)
+{
+	bool		ok;
+
+	if (stream->file == NULL)
+		return true;
+	fputs(stream->count ? "\n}\n" : "}\n", stream->file);
+	ok = !ferror(stream->file);
+	if (fclose(stream->file) != 0)
+		ok = false;
+	stream->file = NULL;
+	if (keep && !ok)
+		fprintf(stderr, "bertqa squad: could not write \"%s\": %s\n", stream->path,
+				strerror(errno));
+	if (!keep || !ok)
+		unlink(stream->path);
+	return ok;
+}
+
+/*
+ * Write one answered question to every requested output.
  */
 static void
 record_answer(SquadOutputs *out, const BqSquadExample *ex, const BqQaResult *r)
@@ -100,53 +168,28 @@ record_answer(SquadOutputs *out, const BqSquadExample *ex, const BqQaResult *r)
 				to;
 
 	bq_qa_candidate_bytes(context, context_len, best, &from, &to);
-	json_object_object_add(out->predictions, ex->id,
-						   json_object_new_string_len(context + from, (int) (to - from)));
-	if (out->nbest != NULL)
+	stream_put(&out->predictions, ex->id,
+			   json_object_new_string_len(context + from, (int) (to - from)));
+	if (out->nbest.file != NULL)
 	{
 		json_object *list = json_object_new_array();
 
 		for (size_t i = 0; i < r->count; i++)
 			json_object_array_add(list, cli_qa_entry_json(context, context_len,
 														  &r->nbest[i], false));
-		json_object_object_add(out->nbest, ex->id, list);
+		stream_put(&out->nbest, ex->id, list);
 	}
-	if (out->null_odds != NULL)
-		json_object_object_add(out->null_odds, ex->id, cli_json_double(r->null_score_diff));
-	if (out->na_probs != NULL)
+	if (out->null_odds.file != NULL)
+		stream_put(&out->null_odds, ex->id, cli_json_double(r->null_score_diff));
+	if (out->na_probs.file != NULL)
 	{
 		double		p_null = 0.0;
 
 		for (size_t i = 0; i < r->count; i++)
 			if (r->nbest[i].is_null)
 				p_null = r->nbest[i].probability;
-		json_object_object_add(out->na_probs, ex->id, cli_json_double(p_null));
+		stream_put(&out->na_probs, ex->id, cli_json_double(p_null));
 	}
-}
-
-/*
- * Write one output document; false (message printed) on failure.
- */
-static bool
-write_json_file(const char *path, json_object *obj)
-{
-	FILE	   *f = fopen(path, "w");
-	bool		ok;
-
-	if (f == NULL)
-	{
-		fprintf(stderr, "bertqa squad: could not create \"%s\": %s\n", path, strerror(errno));
-		return false;
-	}
-	fputs(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-										 JSON_C_TO_STRING_NOSLASHESCAPE), f);
-	fputc('\n', f);
-	ok = !ferror(f);
-	if (fclose(f) != 0)
-		ok = false;
-	if (!ok)
-		fprintf(stderr, "bertqa squad: could not write \"%s\": %s\n", path, strerror(errno));
-	return ok;
 }
 
 /*
@@ -205,10 +248,9 @@ cmd_squad(int argc, char **argv)
 {
 	CliQaOptions options;
 	const char *input = NULL;
-	const char *paths[4] = {NULL, NULL, NULL, NULL};	/* output, nbest, null odds, na probs */
-	static const char *const path_options[4] = {"--output", "--nbest", "--null-odds", "--na-probs"};
-	SquadOutputs out = {NULL, NULL, NULL, NULL};
-	json_object **docs[4] = {&out.predictions, &out.nbest, &out.null_odds, &out.na_probs};
+	SquadOutputs out = {{NULL, NULL, 0}, {NULL, NULL, 0}, {NULL, NULL, 0}, {NULL, NULL, 0}};
+	JsonStream *streams[4] = {&out.predictions, &out.nbest, &out.null_odds, &out.na_probs};
+	static const char *const stream_options[4] = {"--output", "--nbest", "--null-odds", "--na-probs"};
 	BqSquadDataset dataset;
 	BqModel    *model;
 	BqEncoder  *enc;
@@ -231,16 +273,16 @@ cmd_squad(int argc, char **argv)
 			return 2;
 		if (taken > 0)
 			continue;
-		for (k = 0; k < 4 && strcmp(argv[i], path_options[k]) != 0; k++)
+		for (k = 0; k < 4 && strcmp(argv[i], stream_options[k]) != 0; k++)
 			;
 		if (k < 4 && i + 1 < argc)
-			paths[k] = argv[++i];
+			streams[k]->path = argv[++i];
 		else if (strcmp(argv[i], "--input") == 0 && i + 1 < argc)
 			input = argv[++i];
 		else
 			return cli_usage_error("squad", "unexpected argument \"%s\" (see --help)", argv[i]);
 	}
-	if (input == NULL || paths[0] == NULL)
+	if (input == NULL || out.predictions.path == NULL)
 		return cli_usage_error("squad", "--input and --output are required (see --help)");
 
 	if (bq_squad_dataset_load(input, &dataset, &err) != BQ_OK)
@@ -249,22 +291,16 @@ cmd_squad(int argc, char **argv)
 		return err.status == BQ_ERR_NOMEM || err.status == BQ_ERR_IO ? 1 : 2;
 	}
 	result = cli_qa_open("squad", &options, &model, &enc);
-	if (result != 0)
-	{
-		bq_squad_dataset_free(&dataset);
-		return result;
-	}
-	for (int k = 0; k < 4; k++)
-		if (paths[k] != NULL)
-			*docs[k] = json_object_new_object();
-
-	result = answer_all(model, enc, &options.settings, &dataset, &out);
-	for (int k = 0; k < 4 && result != 1; k++)
-		if (paths[k] != NULL && !write_json_file(paths[k], *docs[k]))
+	for (int k = 0; k < 4 && result == 0; k++)
+		if (!stream_open(streams[k]))
 			result = 1;
 
+	if (result == 0)
+		result = answer_all(model, enc, &options.settings, &dataset, &out);
 	for (int k = 0; k < 4; k++)
-		json_object_put(*docs[k]);
+		if (!stream_close(streams[k], result != 1) && result != 1)
+			result = 1;
+
 	bq_encoder_free(enc);
 	bq_model_free(model);
 	bq_squad_dataset_free(&dataset);

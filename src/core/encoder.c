@@ -20,6 +20,18 @@
 
 #include "blas.h"
 
+#ifdef __x86_64__
+#include <xmmintrin.h>
+
+/*
+ * glibc's vector math library (libmvec, which -lm brings in on x86-64):
+ * expf and erff on 4 floats per call, under the x86-64 vector function ABI
+ * names.  Same accuracy class as the scalar functions, far fewer calls.
+ */
+extern __m128 _ZGVbN4v_expf(__m128 x);
+extern __m128 _ZGVbN4v_erff(__m128 x);
+#endif
+
 /* 1/sqrt(2), for the exact GELU. */
 #define INV_SQRT2 0.70710678118654752440f
 
@@ -35,6 +47,8 @@ struct BqEncoder
 	float	   *ffn;			/* [tokens][I]: feed-forward activations */
 	float	   *scores;			/* [seq][seq]: one head's attention weights */
 	float	   *logits;			/* [tokens][2]: start, end */
+	float	   *scratch;		/* [I]: one row of GELU arguments */
+	float	   *inv_sum;		/* [seq]: 1 / softmax denominator per query */
 };
 
 BqEncoder *
@@ -67,7 +81,10 @@ free_workspace(BqEncoder *enc)
 	free(enc->ffn);
 	free(enc->scores);
 	free(enc->logits);
+	free(enc->scratch);
+	free(enc->inv_sum);
 	enc->hidden = enc->qkv = enc->context = enc->sum = enc->ffn = enc->scores = enc->logits = NULL;
+	enc->scratch = enc->inv_sum = NULL;
 	enc->token_capacity = 0;
 	enc->seq_capacity = 0;
 }
@@ -107,8 +124,11 @@ reserve(BqEncoder *enc, int tokens, int seq_len, BqError *err)
 	enc->ffn = malloc(n * (size_t) c->intermediate_size * sizeof(float));
 	enc->scores = malloc((size_t) seq_len * (size_t) seq_len * sizeof(float));
 	enc->logits = malloc(n * 2 * sizeof(float));
+	enc->scratch = malloc((size_t) c->intermediate_size * sizeof(float));
+	enc->inv_sum = malloc((size_t) seq_len * sizeof(float));
 	if (enc->hidden == NULL || enc->qkv == NULL || enc->context == NULL || enc->sum == NULL ||
-		enc->ffn == NULL || enc->scores == NULL || enc->logits == NULL)
+		enc->ffn == NULL || enc->scores == NULL || enc->logits == NULL || enc->scratch == NULL ||
+		enc->inv_sum == NULL)
 	{
 		free_workspace(enc);
 		return bq_fail(err, BQ_ERR_NOMEM,
@@ -186,10 +206,43 @@ add_residual(float *sum, const float *residual, int rows, int cols, const float 
 }
 
 /*
- * Bias then exact GELU, x * Φ(x) = 0.5 x (1 + erf(x / √2)), in place.
+ * x[i] = exp(x[i]) for n floats.
  */
 static void
-bias_gelu(float *x, int rows, int cols, const float *bias)
+exp_inplace(float *x, int n)
+{
+	int			i = 0;
+
+#ifdef __x86_64__
+	for (; i + 4 <= n; i += 4)
+		_mm_storeu_ps(x + i, _ZGVbN4v_expf(_mm_loadu_ps(x + i)));
+#endif
+	for (; i < n; i++)
+		x[i] = expf(x[i]);
+}
+
+/*
+ * x[i] = erf(x[i]) for n floats.
+ */
+static void
+erf_inplace(float *x, int n)
+{
+	int			i = 0;
+
+#ifdef __x86_64__
+	for (; i + 4 <= n; i += 4)
+		_mm_storeu_ps(x + i, _ZGVbN4v_erff(_mm_loadu_ps(x + i)));
+#endif
+	for (; i < n; i++)
+		x[i] = erff(x[i]);
+}
+
+/*
+ * Bias then exact GELU, x * Φ(x) = 0.5 x (1 + erf(x / √2)), in place;
+ * 'scratch' holds one row.
+ */
+static void
+bias_gelu(float *x, int rows, int cols, const float *bias, float *scratch)
 {
 	for (int r = 0; r < rows; r++)
 	{
@@ -197,38 +250,79 @@ bias_gelu(float *x, int rows, int cols, const float *bias)
 
 		for (int j = 0; j < cols; j++)
 		{
-			float		v = row[j] + bias[j];
-
-			row[j] = 0.5f * v * (1.0f + erff(v * INV_SQRT2));
+			row[j] += bias[j];
+			scratch[j] = row[j] * INV_SQRT2;
 		}
+		erf_inplace(scratch, cols);
+		for (int j = 0; j < cols; j++)
+			row[j] = 0.5f * row[j] * (1.0f + scratch[j]);
 	}
 }
 
 /*
- * Softmax of each row, subtracting the row's maximum first so exp never
- * overflows.
+ * Unnormalised softmax of each row: x = exp(x - max(row)), subtracting the
+ * maximum so exp never overflows; inv_sum[r] gets 1 / Σ row, which the
+ * caller applies to the (narrower) product with the values instead of to
+ * every weight.  Four running maxima and sums keep the loops free of one
+ * long dependency chain.
  */
 static void
-softmax_rows(float *x, int rows, int cols)
+softmax_rows(float *x, int rows, int cols, float *inv_sum)
 {
 	for (int r = 0; r < rows; r++)
 	{
 		float	   *row = x + (size_t) r * cols;
-		float		max = row[0];
-		double		total = 0.0;
-		float		scale;
+		float		m0 = row[0],
+					m1 = row[0],
+					m2 = row[0],
+					m3 = row[0];
+		double		t0 = 0.0,
+					t1 = 0.0,
+					t2 = 0.0,
+					t3 = 0.0;
+		float		max;
+		int			j;
 
-		for (int j = 1; j < cols; j++)
-			if (row[j] > max)
-				max = row[j];
-		for (int j = 0; j < cols; j++)
+		for (j = 0; j + 4 <= cols; j += 4)
 		{
-			row[j] = expf(row[j] - max);
-			total += row[j];
+			m0 = row[j] > m0 ? row[j] : m0;
+			m1 = row[j + 1] > m1 ? row[j + 1] : m1;
+			m2 = row[j + 2] > m2 ? row[j + 2] : m2;
+			m3 = row[j + 3] > m3 ? row[j + 3] : m3;
 		}
-		scale = (float) (1.0 / total);
+		for (; j < cols; j++)
+			m0 = row[j] > m0 ? row[j] : m0;
+		max = fmaxf(fmaxf(m0, m1), fmaxf(m2, m3));
+
+		for (j = 0; j < cols; j++)
+			row[j] -= max;
+		exp_inplace(row, cols);
+
+		for (j = 0; j + 4 <= cols; j += 4)
+		{
+			t0 += row[j];
+			t1 += row[j + 1];
+			t2 += row[j + 2];
+			t3 += row[j + 3];
+		}
+		for (; j < cols; j++)
+			t0 += row[j];
+		inv_sum[r] = (float) (1.0 / ((t0 + t1) + (t2 + t3)));
+	}
+}
+
+/*
+ * x[r][:] *= scale[r] for 'rows' rows of width 'cols' (row stride 'ld').
+ */
+static void
+scale_rows(float *x, int rows, int cols, int ld, const float *scale)
+{
+	for (int r = 0; r < rows; r++)
+	{
+		float	   *row = x + (size_t) r * ld;
+
 		for (int j = 0; j < cols; j++)
-			row[j] *= scale;
+			row[j] *= scale[r];
 	}
 }
 
@@ -286,12 +380,14 @@ attend(BqEncoder *enc, int first, int len)
 		const float *k = q + h;
 		const float *v = q + 2 * h;
 
+		float	   *out = enc->context + (size_t) first * h + head * d;
+
 		/* scores[i][j] = q_i · k_j / √d, softmax over the keys j */
 		bq_sgemm(false, true, len, len, d, scale, q, 3 * h, k, 3 * h, 0.0f, enc->scores, len);
-		softmax_rows(enc->scores, len, len);
-		/* context_i = Σ_j scores[i][j] v_j */
-		bq_sgemm(false, false, len, d, len, 1.0f, enc->scores, len, v, 3 * h,
-				 0.0f, enc->context + (size_t) first * h + head * d, h);
+		softmax_rows(enc->scores, len, len, enc->inv_sum);
+		/* context_i = Σ_j softmax(scores)[i][j] v_j */
+		bq_sgemm(false, false, len, d, len, 1.0f, enc->scores, len, v, 3 * h, 0.0f, out, h);
+		scale_rows(out, len, d, h, enc->inv_sum);
 	}
 }
 
@@ -328,7 +424,7 @@ run_layer(BqEncoder *enc, const BqLayerWeights *l, int batch, const int32_t *len
 
 	/* hidden = LayerNorm(hidden + GELU(hidden · Wiᵀ + bi) · Wo2ᵀ + bo2) */
 	bq_sgemm(false, true, tokens, inter, h, 1.0f, enc->hidden, h, l->ffn_in_w, h, 0.0f, enc->ffn, inter);
-	bias_gelu(enc->ffn, tokens, inter, l->ffn_in_b);
+	bias_gelu(enc->ffn, tokens, inter, l->ffn_in_b, enc->scratch);
 	bq_sgemm(false, true, tokens, h, inter, 1.0f, enc->ffn, inter, l->ffn_out_w, inter, 0.0f, enc->sum, h);
 	add_residual(enc->sum, enc->hidden, tokens, h, l->ffn_out_b);
 	layer_norm(enc->hidden, enc->sum, tokens, h, l->ffn_ln_gamma, l->ffn_ln_beta, c->layer_norm_eps);

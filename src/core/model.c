@@ -222,7 +222,7 @@ find_weight(const BqSafetensors *st, const char *canonical)
 {
 	static const char prefix[] = "bert.";
 	char		alt[96];
-	const char *names[4];
+	const char *names[2];
 	int			n = 0;
 	size_t		len = strlen(canonical);
 	const BqTensor *t;

@@ -24,7 +24,7 @@ int_field(json_object *obj, const char *name, const char *key, int32_t min, int3
 	json_object *value;
 	int64_t		v;
 
-	if (!json_object_object_get_ex(obj, key, &value) || value == NULL)
+	if (!json_object_object_get_ex(obj, key, &value))
 		return bq_fail(err, BQ_ERR_FORMAT, "%s lacks the field \"%s\"", name, key);
 	if (!json_object_is_type(value, json_type_int) ||
 		(v = json_object_get_int64(value)) < min || v > max)

@@ -7,7 +7,7 @@
  * - normalize_answer: str.lower() (full Unicode lowercasing with the Greek
  *   final sigma rule, which ICU's root-locale lowercasing shares), removal of
  *   the 32 ASCII punctuation characters only, the regex \b(a|an|the)\b with
- *   Python's Unicode word characters (letters, numeric characters, '_'),
+ *   Python's Unicode word characters (letters, numeric characters),
  *   then str.split() on Python's whitespace (bidi class WS, B, S or Zs).
  * - Scores are stored per question id in first-seen order with the last
  *   value winning, as Python dicts do, and summed left to right in plain
@@ -30,7 +30,11 @@
 #include <unicode/utf16.h>
 #include <unicode/utf8.h>
 
+#include "file_util.h"
 #include "json_number.h"
+
+/* Room for a question id quoted in an error message. */
+#define MESSAGE_ID_SIZE 104
 
 /* Python's string.punctuation. */
 static const char ascii_punctuation[] = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
@@ -55,9 +59,9 @@ typedef struct NormalizedText
 	UChar32    *chars;			/* [chars_cap] lowercase code points, ASCII
 								 * punctuation removed; tokens point here */
 	size_t		chars_cap;
-	Token	   *tokens;			/* [tokens_cap] in text order */
+	Token	   *tokens;			/* [n_tokens] in text order */
 	size_t		tokens_cap;
-	Token	   *sorted;			/* [sorted_cap] the same, sorted, to count
+	Token	   *sorted;			/* [n_tokens] the same, sorted, to count
 								 * common tokens */
 	size_t		sorted_cap;
 	size_t		n_tokens;
@@ -109,13 +113,12 @@ typedef struct Evaluation
 
 /*
  * Python's \w in a Unicode pattern: str.isalnum() (letters and anything
- * with a numeric value) or the underscore.
+ * with a numeric value) or '_', which remove_punc has already taken out.
  */
 static bool
 is_word_char(UChar32 c)
 {
-	return c == '_' ||
-		(U_GET_GC_MASK(c) & U_GC_L_MASK) != 0 ||
+	return (U_GET_GC_MASK(c) & U_GC_L_MASK) != 0 ||
 		u_getIntPropertyValue(c, UCHAR_NUMERIC_TYPE) != U_NT_NONE;
 }
 
@@ -178,22 +181,25 @@ compare_tokens(const void *a, const void *b)
 }
 
 /*
- * Grow a buffer of 'size'-byte elements to hold at least 'need' of them.
+ * Grow a buffer of 'size'-byte elements to hold at least 'need' of them,
+ * at least doubling it so that growing one element at a time stays cheap.
  */
 static bool
 ensure_capacity(void **buf, size_t *cap, size_t need, size_t size)
 {
 	void	   *grown;
+	size_t		new_cap;
 
 	if (need <= *cap)
 		return true;
-	if (need > SIZE_MAX / size)
+	new_cap = *cap <= SIZE_MAX / 2 && 2 * *cap > need ? 2 * *cap : need;
+	if (new_cap > SIZE_MAX / size)
 		return false;
-	grown = realloc(*buf, need * size);
+	grown = realloc(*buf, new_cap * size);
 	if (grown == NULL)
 		return false;
 	*buf = grown;
-	*cap = need;
+	*cap = new_cap;
 	return true;
 }
 
@@ -261,11 +267,7 @@ normalize_text(NormalizedText *nt, const char *text, size_t len, BqError *err)
 	if ((rc = decode_and_lower(nt, text, len, &n_lower, err)) != BQ_OK)
 		return rc;
 	if (!ensure_capacity((void **) &nt->chars, &nt->chars_cap, (size_t) n_lower + 1,
-						 sizeof(UChar32)) ||
-		!ensure_capacity((void **) &nt->tokens, &nt->tokens_cap, (size_t) n_lower + 1,
-						 sizeof(Token)) ||
-		!ensure_capacity((void **) &nt->sorted, &nt->sorted_cap, (size_t) n_lower + 1,
-						 sizeof(Token)))
+						 sizeof(UChar32)))
 		return bq_fail(err, BQ_ERR_NOMEM, "out of memory normalizing an answer");
 
 	/* remove_punc */
@@ -289,6 +291,9 @@ normalize_text(NormalizedText *nt, const char *text, size_t len, BqError *err)
 		{
 			if (i > start)
 			{
+				if (!ensure_capacity((void **) &nt->tokens, &nt->tokens_cap, nt->n_tokens + 1,
+									 sizeof(Token)))
+					return bq_fail(err, BQ_ERR_NOMEM, "out of memory normalizing an answer");
 				nt->tokens[nt->n_tokens].chars = nt->chars + start;
 				nt->tokens[nt->n_tokens].len = i - start;
 				nt->n_tokens++;
@@ -299,8 +304,13 @@ normalize_text(NormalizedText *nt, const char *text, size_t len, BqError *err)
 		else
 			i++;
 	}
-	memcpy(nt->sorted, nt->tokens, nt->n_tokens * sizeof(Token));
-	qsort(nt->sorted, nt->n_tokens, sizeof(Token), compare_tokens);
+	if (!ensure_capacity((void **) &nt->sorted, &nt->sorted_cap, nt->n_tokens + 1, sizeof(Token)))
+		return bq_fail(err, BQ_ERR_NOMEM, "out of memory normalizing an answer");
+	if (nt->n_tokens > 0)
+	{
+		memcpy(nt->sorted, nt->tokens, nt->n_tokens * sizeof(Token));
+		qsort(nt->sorted, nt->n_tokens, sizeof(Token), compare_tokens);
+	}
 	return BQ_OK;
 }
 
@@ -403,6 +413,24 @@ score_question(Evaluation *ev, const BqSquadExample *ex, const char *pred, size_
 }
 
 /*
+ * A question id for a message: ids come from the user, so long ones are cut
+ * to about 100 bytes, on a UTF-8 character boundary.
+ */
+static const char *
+id_for_message(const char *id, char buf[MESSAGE_ID_SIZE])
+{
+	size_t		len = strlen(id);
+
+	if (len < MESSAGE_ID_SIZE - 4)
+		return id;
+	len = MESSAGE_ID_SIZE - 4;
+	while (len > 0 && (id[len] & 0xC0) == 0x80)
+		len--;
+	snprintf(buf, MESSAGE_ID_SIZE, "%.*s...", (int) len, id);
+	return buf;
+}
+
+/*
  * Check that every value of a {id: value} object has the expected type, so
  * that later lookups cannot meet anything else.
  */
@@ -420,6 +448,7 @@ check_object_values(json_object *obj, const char *what, bool numbers, BqError *e
 		 json_object_iter_next(&it))
 	{
 		json_object *value = json_object_iter_peek_value(&it);
+		char		id_buf[MESSAGE_ID_SIZE];
 		bool		ok;
 
 		if (numbers)
@@ -429,8 +458,8 @@ check_object_values(json_object *obj, const char *what, bool numbers, BqError *e
 		else
 			ok = json_object_is_type(value, json_type_string);
 		if (!ok)
-			return bq_fail(err, BQ_ERR_INPUT, "%s: the value for \"%.100s\" is not a %s",
-						   what, json_object_iter_peek_name(&it),
+			return bq_fail(err, BQ_ERR_INPUT, "%s: the value for \"%s\" is not a %s", what,
+						   id_for_message(json_object_iter_peek_name(&it), id_buf),
 						   numbers ? "number" : "string");
 	}
 	return BQ_OK;
@@ -488,6 +517,7 @@ score_all(Evaluation *ev, const BqSquadDataset *data, json_object *predictions,
 		const BqSquadExample *ex = &data->examples[q];
 		QuestionSlot *slot;
 		json_object *pred;
+		char		id_buf[MESSAGE_ID_SIZE];
 		int			rc;
 
 		if (bq_interrupted(intr))
@@ -506,8 +536,8 @@ score_all(Evaluation *ev, const BqSquadDataset *data, json_object *predictions,
 							&slot->exact_raw, &slot->f1_raw, err);
 		if (rc != BQ_OK)
 		{
-			bq_fail_detail(err, "in the prediction or gold answers of question \"%.100s\"",
-						   ex->id);
+			bq_fail_detail(err, "in the prediction or gold answers of question \"%s\"",
+						   id_for_message(ex->id, id_buf));
 			return rc;
 		}
 		slot->scored = true;
@@ -526,13 +556,14 @@ attach_na_probs(Evaluation *ev, json_object *na_probs, BqError *err)
 	{
 		QuestionSlot *slot = &ev->slots[s];
 		json_object *value;
+		char		id_buf[MESSAGE_ID_SIZE];
 
 		if (!slot->scored || na_probs == NULL)
 			continue;
 		if (!json_object_object_get_ex(na_probs, slot->id, &value))
 			return bq_fail(err, BQ_ERR_INPUT,
-						   "the no-answer probabilities have no value for question \"%.100s\"",
-						   slot->id);
+						   "the no-answer probabilities have no value for question \"%s\"",
+						   id_for_message(slot->id, id_buf));
 		slot->na_prob = json_object_get_double(value);
 	}
 	return BQ_OK;
@@ -726,6 +757,39 @@ bq_squad_evaluate(const BqSquadDataset *data, json_object *predictions,
 	evaluation_free(&ev);
 	if (rc != BQ_OK)
 		bq_squad_eval_result_free(out);
+	return rc;
+}
+
+/*
+ * Parse the three documents, then evaluate.
+ */
+int
+bq_squad_evaluate_texts(const char *dataset_json, size_t dataset_len,
+						const char *predictions_json, size_t predictions_len,
+						const char *na_probs_json, size_t na_probs_len,
+						double na_prob_thresh, const BqInterrupt *intr,
+						BqSquadEvalResult *out, BqError *err)
+{
+	BqSquadDataset dataset = {0};
+	json_object *predictions = NULL;
+	json_object *na_probs = NULL;
+	int			rc;
+
+	if ((rc = bq_squad_dataset_parse(dataset_json, dataset_len, &dataset, err)) == BQ_OK)
+	{
+		predictions = bq_json_parse(predictions_json, predictions_len, "predictions", err);
+		if (predictions == NULL)
+			rc = err->status;
+		else if (na_probs_json != NULL &&
+				 (na_probs = bq_json_parse(na_probs_json, na_probs_len, "na_probs", err)) == NULL)
+			rc = err->status;
+		else
+			rc = bq_squad_evaluate(&dataset, predictions, na_probs, na_prob_thresh,
+								   intr, out, err);
+	}
+	json_object_put(na_probs);
+	json_object_put(predictions);
+	bq_squad_dataset_free(&dataset);
 	return rc;
 }
 

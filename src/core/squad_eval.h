@@ -14,10 +14,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include <json-c/json.h>
-
 #include "bq_error.h"
 #include "squad_dataset.h"
+
+/* json-c's object type, named by its tag so that this header does not pull
+ * in json-c (whose typedef clashes with PostgreSQL's json_object()). */
+struct json_object;
 
 /* Exact match and F1 in percent over 'total' questions. */
 typedef struct BqSquadScores
@@ -58,10 +60,21 @@ typedef struct BqSquadEvalResult
  * non-numeric probability, a scored question missing from 'na_probs', or
  * when no question has a prediction.
  */
-int			bq_squad_evaluate(const BqSquadDataset *data, json_object *predictions,
-							  json_object *na_probs, double na_prob_thresh,
+int			bq_squad_evaluate(const BqSquadDataset *data, struct json_object *predictions,
+							  struct json_object *na_probs, double na_prob_thresh,
 							  const BqInterrupt *intr, BqSquadEvalResult *out,
 							  BqError *err);
+
+/*
+ * bq_squad_evaluate on documents held as JSON text (a SQuAD dataset, the
+ * predictions object, and the no-answer probabilities or NULL), for callers
+ * that do not use json-c themselves.
+ */
+int			bq_squad_evaluate_texts(const char *dataset_json, size_t dataset_len,
+									const char *predictions_json, size_t predictions_len,
+									const char *na_probs_json, size_t na_probs_len,
+									double na_prob_thresh, const BqInterrupt *intr,
+									BqSquadEvalResult *out, BqError *err);
 
 /*
  * The result as the official script prints it: a JSON object with keys

@@ -225,11 +225,17 @@ token_byte_ranges(const char *text, size_t len, const BqToken *tokens,
 	for (int32_t i = 0; i < n; i++)
 	{
 		if (tokens[i].start < scp)
-			sb = 0, scp = 0;
+		{
+			sb = 0;
+			scp = 0;
+		}
 		sb = bq_utf8_advance(text, len, sb, scp, tokens[i].start);
 		scp = tokens[i].start;
 		if (tokens[i].end < ecp)
-			eb = 0, ecp = 0;
+		{
+			eb = 0;
+			ecp = 0;
+		}
 		eb = bq_utf8_advance(text, len, eb, ecp, tokens[i].end);
 		ecp = tokens[i].end;
 		byte_start[i] = sb;

@@ -9,6 +9,7 @@
 
 #include "unit.h"
 
+#include "blas.h"
 #include "encoder.h"
 #include "file_util.h"
 #include "model.h"
@@ -370,6 +371,7 @@ main(void)
 {
 	BqError		err;
 
+	bq_blas_set_threads(1);
 	model = bq_model_load(MODEL_DIR, &err);
 	if (model == NULL)
 	{

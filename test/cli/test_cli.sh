@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Tests of the bertqa command-line tool as a user runs it: exit codes,
+# messages, output shapes, and the squad -> eval round trip.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+
+BQ=./bertqa
+MODEL=test/fixtures/tiny-model
+VOCAB=$MODEL/vocab.txt
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+passed=0
+failed=0
+
+# check NAME COMMAND...: the command must succeed.
+check() {
+	local name=$1
+	shift
+	if "$@"; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+		echo "FAIL: $name" >&2
+	fi
+}
+
+# tokenize: good lines are written, bad lines are named on stderr, exit 2.
+printf '%s\n' '{"text": "Hello, World!"}' '{"text": 5}' 'not json' '{"text": "caf\u00e9"}' |
+	$BQ tokenize --vocab $VOCAB >"$tmp/tok.out" 2>"$tmp/tok.err"
+check "tokenize exits 2 on bad lines" test $? = 2
+check "tokenize writes only the good lines" test "$(wc -l <"$tmp/tok.out")" = 2
+check "tokenize output" grep -qx '{"ids": \[7592, 1010, 2088, 999\], "offsets": \[\[0, 5\], \[5, 6\], \[7, 12\], \[12, 13\]\]}' "$tmp/tok.out"
+check "tokenize names line 2" grep -q 'line 2' "$tmp/tok.err"
+check "tokenize names line 3" grep -q 'line 3' "$tmp/tok.err"
+printf '{"text": "ok \xff"}\n' | $BQ tokenize --vocab $VOCAB >"$tmp/bad.out" 2>"$tmp/bad.err"
+check "tokenize rejects invalid UTF-8" test $? = 2 -a ! -s "$tmp/bad.out"
+$BQ tokenize --vocab "$tmp/missing.txt" </dev/null 2>"$tmp/miss.err"
+check "tokenize fails on a missing vocabulary" test $? = 1
+check "tokenize names the missing file" grep -q 'missing.txt' "$tmp/miss.err"
+
+# logits: one output line per input line, logits as long as the input.
+printf '%s\n' '{"input_ids": [101, 2054, 102, 3000, 102], "token_type_ids": [0, 0, 0, 1, 1]}' |
+	$BQ logits --model $MODEL >"$tmp/logits.out"
+check "logits succeeds" test $? = 0
+check "logits has 5 start logits" test "$(grep -o '"start_logits": \[[^]]*\]' "$tmp/logits.out" | tr ',' '\n' | wc -l)" = 5
+printf '%s\n' '{"input_ids": [101, 999999, 102]}' | $BQ logits --model $MODEL >/dev/null 2>"$tmp/logits.err"
+check "logits rejects an out-of-range id" test $? = 2
+
+# answer: the answer is the context's own substring at [start, end).
+$BQ answer --model $MODEL --question "Where is the tower?" --context "The Eiffel Tower is in Paris." \
+	--top-k 3 >"$tmp/answer.json"
+check "answer succeeds" test $? = 0
+check "answer lists 3 n-best entries" test "$(grep -c '"probability"' "$tmp/answer.json")" = 3
+
+# squad then eval on a small SQuAD file: every question gets a prediction.
+$BQ squad --model $MODEL --input demo/squad-sample.json --output "$tmp/pred.json" \
+	--nbest "$tmp/nbest.json" --null-odds "$tmp/odds.json" --na-probs "$tmp/na.json" 2>"$tmp/squad.err"
+check "squad succeeds" test $? = 0
+check "squad predicts all 9 questions" test "$(grep -o '"[0-9a-f]\{24\}"' "$tmp/pred.json" | wc -l)" = 9
+check "squad prints a summary line" grep -q 'questions' "$tmp/squad.err"
+$BQ eval --data demo/squad-sample.json --predictions "$tmp/pred.json" --na-prob-file "$tmp/na.json" >"$tmp/eval.json"
+check "eval succeeds" test $? = 0
+check "eval reports total 9" grep -q '"total": 9' "$tmp/eval.json"
+check "eval reports best_f1_thresh" grep -q '"best_f1_thresh"' "$tmp/eval.json"
+
+# init-model, info and bench on a small random model.
+$BQ init-model --out "$tmp/random" --layers 1 --hidden 32 --heads 2 --intermediate 64 \
+	--vocab $VOCAB --seed 7 >/dev/null
+check "init-model succeeds" test $? = 0
+check "info reads the random model" sh -c "$BQ info --model '$tmp/random' | grep -q '\"num_hidden_layers\": 1'"
+$BQ bench --model "$tmp/random" --seq-len 16 --runs 3 >"$tmp/bench.json"
+check "bench succeeds" test $? = 0
+for key in median_ms min_ms gflops seq_len batch threads; do
+	check "bench reports $key" grep -q "\"$key\"" "$tmp/bench.json"
+done
+
+# Usage errors.
+$BQ no-such-command 2>/dev/null
+check "unknown command exits 2" test $? = 2
+
+echo "test/cli/test_cli.sh: $passed passed, $failed failed"
+[ "$failed" = 0 ]
