@@ -33,7 +33,8 @@ SELECT r.id,
 FROM reference_cases r, LATERAL qa_answer(r.question, r.context) a
 ORDER BY r.id;
 
-SELECT (qa_answer('Where is the tower?', 'The Eiffel Tower is in Paris.')).*;
+SELECT answer, answer_start, answer_end, round(score::numeric, 6) AS score
+FROM qa_answer('Where is the tower?', 'The Eiffel Tower is in Paris.');
 
 -- The n-best list: ranks, probabilities that sum to at most 1, the null entry.
 SELECT rank, answer, answer_start, answer_end, round(score::numeric, 6) AS score,
