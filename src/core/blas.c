@@ -12,6 +12,7 @@
 
 #include <dlfcn.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 
 #define OPENBLAS_SONAME "libopenblas.so.0"
@@ -56,6 +57,27 @@ coretype_for_cpu(void)
 }
 
 /*
+ * OpenBLAS starts its worker threads when it loads and when the thread count
+ * grows.  Threads inherit the signal mask of their creator, so creating them
+ * with every signal blocked keeps the host's signals (a PostgreSQL backend's
+ * cancel and timeout signals among them) on the thread that handles them.
+ */
+static void
+block_signals(sigset_t *saved)
+{
+	sigset_t	all;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, saved);
+}
+
+static void
+restore_signals(const sigset_t *saved)
+{
+	pthread_sigmask(SIG_SETMASK, saved, NULL);
+}
+
+/*
  * Look up one symbol, recording a clear failure when it is missing.
  */
 static void *
@@ -77,11 +99,14 @@ static int
 load_openblas(BqError *err)
 {
 	const char *coretype;
+	sigset_t	saved;
 
 	if (getenv("OPENBLAS_CORETYPE") == NULL && (coretype = coretype_for_cpu()) != NULL)
 		setenv("OPENBLAS_CORETYPE", coretype, 0);
 
+	block_signals(&saved);
 	blas_handle = dlopen(OPENBLAS_SONAME, RTLD_NOW | RTLD_LOCAL);
+	restore_signals(&saved);
 	if (blas_handle == NULL)
 	{
 		const char *why = dlerror();
@@ -105,7 +130,11 @@ load_openblas(BqError *err)
 		return BQ_ERR_UNSUPPORTED;
 	}
 	if (requested_threads > 0)
+	{
+		block_signals(&saved);
 		blas_set_threads(requested_threads);
+		restore_signals(&saved);
+	}
 	return BQ_OK;
 }
 
@@ -135,7 +164,13 @@ bq_blas_set_threads(int threads)
 	pthread_mutex_lock(&blas_lock);
 	requested_threads = threads;
 	if (blas_set_threads != NULL)
+	{
+		sigset_t	saved;
+
+		block_signals(&saved);
 		blas_set_threads(threads);
+		restore_signals(&saved);
+	}
 	pthread_mutex_unlock(&blas_lock);
 }
 

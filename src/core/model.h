@@ -71,7 +71,7 @@ typedef struct BqModel
 {
 	char	   *path;			/* the directory it was loaded from */
 	const char *format;			/* "safetensors" */
-	const char *dtype;			/* dtype of the stored weights: "F32", "F16", "BF16" */
+	const char *dtype;			/* dtype of the stored weights: "F32", "F16", "BF16" or "mixed" */
 	BqConfig	config;
 	BqWeights	weights;
 	BqVocab    *vocab;

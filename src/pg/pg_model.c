@@ -11,6 +11,7 @@
 
 #include "blas.h"
 #include "miscadmin.h"
+#include "storage/fd.h"
 #include "utils/memutils.h"
 
 /* Files whose identity decides whether a loaded model is still current. */
@@ -42,6 +43,23 @@ bundled_model_dir(void)
 
 	get_share_path(my_exec_path, sharepath);
 	return psprintf("%s/extension/bertqa/tiny-model", sharepath);
+}
+
+/*
+ * Where F16/BF16 weights are converted to fp32 once for all backends: a
+ * directory in the data directory, which every backend can write and which
+ * lives as long as the cluster.
+ */
+static char *
+converted_weights_dir(void)
+{
+	char	   *dir = psprintf("%s/bertqa_cache", DataDir);
+
+	if (MakePGDirectory(dir) != 0 && errno != EEXIST)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not create directory \"%s\": %m", dir)));
+	return dir;
 }
 
 /*
@@ -109,6 +127,7 @@ bertqa_session(void)
 	bool		bundled = bertqa_model_path == NULL || bertqa_model_path[0] == '\0';
 	char	   *dir = bundled ? bundled_model_dir() : bertqa_model_path;
 	FileIdentity current[N_MODEL_FILES];
+	BqModelLoadOptions load_options = {0};
 	BqError		err;
 
 	identify_files(dir, current);
@@ -126,9 +145,10 @@ bertqa_session(void)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("bertqa.model must be an absolute path"),
 				 errdetail("The setting is \"%s\".", dir)));
+	load_options.cache_dir = converted_weights_dir();
 	if (bq_blas_init(&err) != BQ_OK)
 		bertqa_report_error(&err, "could not load the BLAS library");
-	session.model = bq_model_load(dir, &err);
+	session.model = bq_model_load_with(dir, &load_options, &err);
 	if (session.model == NULL)
 		ereport(ERROR,
 				(errcode(bertqa_sqlstate(err.status)),
