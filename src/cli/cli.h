@@ -40,6 +40,18 @@ int			cli_usage_error(const char *command, const char *fmt,...)
  */
 long		cli_read_line(FILE *in, char **buf, size_t *cap);
 
+/*
+ * Feed every line of standard input to 'handle_line' (which returns 0 on
+ * success, 2 for a bad line it has reported, 1 for a failure that stops the
+ * run), then check that input was read and output written completely.
+ * Returns the exit status: 1 on a stop or an I/O error, 2 if any line was
+ * bad, else 0.
+ */
+int			cli_for_each_input_line(const char *command,
+									int (*handle_line) (const char *line, size_t len,
+														long line_no, void *arg),
+									void *arg);
+
 /* Parse a whole number option value, with range; false on error (message printed). */
 bool		cli_parse_int(const char *command, const char *option, const char *value,
 						  long min, long max, int *out);

@@ -54,6 +54,47 @@ cli_read_line(FILE *in, char **buf, size_t *cap)
 }
 
 /*
+ * The read-process-write loop of the JSON-lines commands.
+ */
+int
+cli_for_each_input_line(const char *command,
+						int (*handle_line) (const char *line, size_t len,
+											long line_no, void *arg),
+						void *arg)
+{
+	char	   *line = NULL;
+	size_t		line_cap = 0;
+	long		line_no = 0;
+	long		len;
+	int			result = 0;
+
+	while ((len = cli_read_line(stdin, &line, &line_cap)) >= 0)
+	{
+		int			status = handle_line(line, (size_t) len, ++line_no, arg);
+
+		if (status == 1)
+		{
+			result = 1;
+			break;
+		}
+		if (status == 2)
+			result = 2;
+	}
+	if (result != 1 && ferror(stdin))
+	{
+		fprintf(stderr, "bertqa %s: could not read standard input\n", command);
+		result = 1;
+	}
+	if (fflush(stdout) != 0 || ferror(stdout))
+	{
+		fprintf(stderr, "bertqa %s: could not write standard output\n", command);
+		result = 1;
+	}
+	free(line);
+	return result;
+}
+
+/*
  * Parse a decimal integer option in [min, max].
  */
 bool

@@ -17,9 +17,10 @@
 #include "file_util.h"
 #include "model.h"
 
-/* Buffers for one sequence, grown as needed. */
+/* The encoder, and buffers for one sequence grown as needed. */
 typedef struct LogitsBuffers
 {
+	BqEncoder  *enc;
 	int32_t    *ids;
 	int32_t    *types;
 	float	   *start;
@@ -93,8 +94,10 @@ grow(LogitsBuffers *buf, size_t len)
  * Run one input line: 0 done, 2 bad line (reported), 1 fatal failure.
  */
 static int
-logits_line(BqEncoder *enc, const char *line, size_t len, long line_no, LogitsBuffers *buf)
+logits_line(const char *line, size_t len, long line_no, void *arg)
 {
+	LogitsBuffers *buf = arg;
+	BqEncoder  *enc = buf->enc;
 	char		name[64];
 	BqError		err;
 	json_object *obj;
@@ -186,11 +189,7 @@ cmd_logits(int argc, char **argv)
 	BqModel    *model;
 	BqEncoder  *enc;
 	LogitsBuffers buf = {0};
-	char	   *line = NULL;
-	size_t		line_cap = 0;
-	long		len;
-	long		line_no = 0;
-	int			result = 0;
+	int			result;
 
 	for (int i = 1; i < argc; i++)
 	{
@@ -228,30 +227,9 @@ cmd_logits(int argc, char **argv)
 		return 1;
 	}
 
-	while ((len = cli_read_line(stdin, &line, &line_cap)) >= 0)
-	{
-		int			status = logits_line(enc, line, (size_t) len, ++line_no, &buf);
+	buf.enc = enc;
+	result = cli_for_each_input_line("logits", logits_line, &buf);
 
-		if (status == 1)
-		{
-			result = 1;
-			break;
-		}
-		if (status == 2)
-			result = 2;
-	}
-	if (result != 1 && ferror(stdin))
-	{
-		fprintf(stderr, "bertqa logits: could not read standard input\n");
-		result = 1;
-	}
-	if (fflush(stdout) != 0 || ferror(stdout))
-	{
-		fprintf(stderr, "bertqa logits: could not write standard output\n");
-		result = 1;
-	}
-
-	free(line);
 	free(buf.ids);
 	free(buf.types);
 	free(buf.start);

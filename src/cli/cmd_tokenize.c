@@ -46,14 +46,23 @@ write_tokens(FILE *out, const BqTokenList *list)
 	fputs("]}\n", out);
 }
 
+/* What every input line needs: the tokenizer and a reusable token list. */
+typedef struct TokenizeRun
+{
+	const BqTokenizer *tok;
+	BqTokenList list;
+} TokenizeRun;
+
 /*
  * Tokenize one input line.  Returns 0 on success, 2 if the line was bad
  * (message printed), 1 on a failure that should stop the command.
  */
 static int
-tokenize_line(const BqTokenizer *tok, const char *line, size_t len, long line_no,
-			  BqTokenList *list)
+tokenize_line(const char *line, size_t len, long line_no, void *arg)
 {
+	TokenizeRun *run = arg;
+	const BqTokenizer *tok = run->tok;
+	BqTokenList *list = &run->list;
 	char		name[64];
 	BqError		err;
 	json_object *obj;
@@ -107,12 +116,8 @@ cmd_tokenize(int argc, char **argv)
 	BqError		err;
 	BqVocab    *vocab;
 	BqTokenizer *tok;
-	BqTokenList list = {0};
-	char	   *line = NULL;
-	size_t		line_cap = 0;
-	long		len;
-	long		line_no = 0;
-	int			result = 0;
+	TokenizeRun run = {0};
+	int			result;
 
 	for (int i = 1; i < argc; i++)
 	{
@@ -145,31 +150,10 @@ cmd_tokenize(int argc, char **argv)
 		return 1;
 	}
 
-	while ((len = cli_read_line(stdin, &line, &line_cap)) >= 0)
-	{
-		int			status = tokenize_line(tok, line, (size_t) len, ++line_no, &list);
+	run.tok = tok;
+	result = cli_for_each_input_line("tokenize", tokenize_line, &run);
 
-		if (status == 1)
-		{
-			result = 1;
-			break;
-		}
-		if (status == 2)
-			result = 2;
-	}
-	if (result != 1 && ferror(stdin))
-	{
-		fprintf(stderr, "bertqa tokenize: could not read standard input\n");
-		result = 1;
-	}
-	if (fflush(stdout) != 0 || ferror(stdout))
-	{
-		fprintf(stderr, "bertqa tokenize: could not write standard output\n");
-		result = 1;
-	}
-
-	free(line);
-	bq_token_list_free(&list);
+	bq_token_list_free(&run.list);
 	bq_tokenizer_free(tok);
 	bq_vocab_free(vocab);
 	return result;

@@ -135,24 +135,6 @@ free_windows(WindowSet *set)
 }
 
 /*
- * Largest |a - b| over n floats.
- */
-static double
-max_diff(const float *a, const float *b, int n)
-{
-	double		worst = 0.0;
-
-	for (int i = 0; i < n; i++)
-	{
-		double		d = fabs((double) a[i] - (double) b[i]);
-
-		if (!(d <= worst))
-			worst = d;
-	}
-	return worst;
-}
-
-/*
  * Each window alone, then in batches of 'batch' consecutive windows (of
  * differing lengths): batched must equal single, both must match the
  * reference.
@@ -198,8 +180,8 @@ check_file(const char *path, int batch)
 		CHECK_INT_EQ(rc, BQ_OK);
 		if (rc != BQ_OK)
 			continue;
-		worst = fmax(worst, max_diff(single_start[i], w->start, w->len));
-		worst = fmax(worst, max_diff(single_end[i], w->end, w->len));
+		worst = fmax(worst, unit_max_abs_diff(single_start[i], w->start, w->len));
+		worst = fmax(worst, unit_max_abs_diff(single_end[i], w->end, w->len));
 	}
 
 	for (int first = 0; first < set.count; first += batch)
@@ -230,10 +212,10 @@ check_file(const char *path, int batch)
 		{
 			Window	   *w = &set.w[first + b];
 
-			worst_batched = fmax(worst_batched, max_diff(start[b], w->start, w->len));
-			worst_batched = fmax(worst_batched, max_diff(end[b], w->end, w->len));
-			worst_vs_single = fmax(worst_vs_single, max_diff(start[b], single_start[first + b], w->len));
-			worst_vs_single = fmax(worst_vs_single, max_diff(end[b], single_end[first + b], w->len));
+			worst_batched = fmax(worst_batched, unit_max_abs_diff(start[b], w->start, w->len));
+			worst_batched = fmax(worst_batched, unit_max_abs_diff(end[b], w->end, w->len));
+			worst_vs_single = fmax(worst_vs_single, unit_max_abs_diff(start[b], single_start[first + b], w->len));
+			worst_vs_single = fmax(worst_vs_single, unit_max_abs_diff(end[b], single_end[first + b], w->len));
 		}
 		for (int b = 0; b < n; b++)
 		{

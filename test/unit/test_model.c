@@ -250,21 +250,6 @@ probe_logits(const BqModel *model, float *out)
 	bq_encoder_free(enc);
 }
 
-static double
-max_diff(const float *a, const float *b, int n)
-{
-	double		worst = 0.0;
-
-	for (int i = 0; i < n; i++)
-	{
-		double		d = fabs((double) a[i] - (double) b[i]);
-
-		if (!(d <= worst))
-			worst = d;
-	}
-	return worst;
-}
-
 /*
  * Every weight pointer of 'model', for checks over all of them.
  */
@@ -1030,12 +1015,12 @@ check_16bit(const char *dtype, double unit_roundoff)
 	probe_logits(converted, got);
 	{
 		float		zero[2 * PROBE_TOKENS] = {0};
-		double		largest = max_diff(want, zero, 2 * PROBE_TOKENS);
-		double		off = max_diff(got, want, 2 * PROBE_TOKENS);
+		double		largest = unit_max_abs_diff(want, zero, 2 * PROBE_TOKENS);
+		double		off = unit_max_abs_diff(got, want, 2 * PROBE_TOKENS);
 
 		printf("%s: max |logit diff| %.3g against the F32 of the same values, %.3g against the "
 			   "original (max |logit| %.3g)\n",
-			   dtype, max_diff(got, ref, 2 * PROBE_TOKENS), off, largest);
+			   dtype, unit_max_abs_diff(got, ref, 2 * PROBE_TOKENS), off, largest);
 		CHECK(memcmp(got, ref, sizeof(got)) == 0);
 		/* rounding the weights moves the logits by a few units of roundoff, never zero */
 		CHECK(off > 0.0 && off <= 4 * unit_roundoff * largest);

@@ -54,6 +54,22 @@ static int	unit_current_failed;
 		} \
 	} while (0)
 
+/* Largest |a[i] - b[i]| over n floats; NaN anywhere counts as infinite. */
+static inline double
+unit_max_abs_diff(const float *a, const float *b, int n)
+{
+	double		worst = 0.0;
+
+	for (int i = 0; i < n; i++)
+	{
+		double		d = fabs((double) a[i] - (double) b[i]);
+
+		if (!(d <= worst))
+			worst = d;
+	}
+	return worst;
+}
+
 #define RUN_TEST(fn) \
 	do { \
 		unit_current_failed = 0; \
