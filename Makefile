@@ -15,10 +15,12 @@ CORE_OBJS = $(CORE_SRCS:.c=.o)
 CLI_OBJS = $(CLI_SRCS:.c=.o)
 OBJS = $(CORE_OBJS) $(PG_SRCS:.c=.o)
 
-DEPS_PKGS = icu-uc icu-i18n json-c
-PG_CPPFLAGS = -Isrc/core $(shell pkg-config --cflags $(DEPS_PKGS))
+DEPS_PKGS = icu-uc icu-i18n json-c libarchive yaml-0.1
+# -MMD -MP: every object records the headers it read, so that changing a
+# header (a struct's layout) rebuilds everything that uses it.
+PG_CPPFLAGS = -Isrc/core $(shell pkg-config --cflags $(DEPS_PKGS)) -MMD -MP
 SHLIB_LINK = $(shell pkg-config --libs $(DEPS_PKGS)) -ldl -lm -lpthread
-EXTRA_CLEAN = bertqa $(CLI_OBJS) test/unit/*.o $(UNIT_TESTS) results regression.diffs regression.out
+EXTRA_CLEAN = bertqa $(CLI_OBJS) test/unit/*.o test/unit/*.d src/*/*.d $(UNIT_TESTS) results regression.diffs regression.out
 
 # The core is plain C11; PostgreSQL's warning flags stay on for it.
 $(CORE_OBJS) $(CLI_OBJS): CFLAGS += -std=c11 -D_POSIX_C_SOURCE=200809L -Wno-declaration-after-statement
@@ -32,6 +34,8 @@ override with_llvm = no
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+-include $(wildcard src/*/*.d test/unit/*.d)
 
 # ---- the command-line tool -------------------------------------------------
 
@@ -76,3 +80,33 @@ test: all unit-tests
 	test/run
 
 .PHONY: install-bertqa-extras uninstall-bertqa-extras unit-tests test
+
+# ---- fuzzing -----------------------------------------------------------------
+# libFuzzer targets (test/fuzz/fuzz_*.c) linked against the core rebuilt
+# with clang, AddressSanitizer and UndefinedBehaviorSanitizer in
+# test/fuzz/build.  'make fuzz-smoke' runs each for FUZZ_SECONDS.
+
+FUZZ_CC = clang-14
+FUZZ_CFLAGS = -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=undefined -std=c11 -D_POSIX_C_SOURCE=200809L -D_GNU_SOURCE \
+	-Wall -Wno-unused-parameter $(PG_CPPFLAGS)
+FUZZ_BUILD = test/fuzz/build
+FUZZ_CORE_OBJS = $(patsubst src/core/%.c,$(FUZZ_BUILD)/core/%.o,$(CORE_SRCS))
+FUZZ_TARGETS = $(patsubst test/fuzz/%.c,$(FUZZ_BUILD)/%,$(wildcard test/fuzz/fuzz_*.c))
+FUZZ_SECONDS ?= 60
+EXTRA_CLEAN += $(FUZZ_BUILD)
+
+$(FUZZ_BUILD)/core/%.o: src/core/%.c src/core/*.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_BUILD)/fuzz_%: test/fuzz/fuzz_%.c test/fuzz/fuzz.h $(FUZZ_CORE_OBJS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_CORE_OBJS) \
+		$(shell pkg-config --libs $(DEPS_PKGS)) -ldl -lm -lpthread
+
+fuzz: $(FUZZ_TARGETS)
+
+fuzz-smoke: fuzz
+	test/fuzz/run_fuzzers $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+.PHONY: fuzz fuzz-smoke

@@ -26,7 +26,9 @@ EXCEPTION WHEN OTHERS THEN
 	RETURN replace(state || ' ' || msg || E'\n      ' || coalesce(detail, ''), dir, '$DIR');
 END $$;
 
-SELECT name, try_model(name) AS result
+\pset format unaligned
+\pset tuples_only on
+SELECT name || ': ' || try_model(name)
 FROM unnest(ARRAY[
 	'no_such_dir', 'file_not_dir', 'unreadable_dir',
 	'missing_config', 'config_not_json', 'config_bad_field', 'config_huge',
@@ -37,6 +39,8 @@ FROM unnest(ARRAY[
 	'overlapping_tensors', 'wrong_byte_count', 'missing_tensor', 'int_dtype',
 	'nan_weights', 'inf_weights',
 	'good']) AS name;
+\pset format aligned
+\pset tuples_only off
 
 -- A relative path is refused before anything is read.
 SET bertqa.model = 'relative/model';

@@ -26,6 +26,7 @@ int			cmd_init_model(int argc, char **argv);
 int			cmd_bench(int argc, char **argv);
 int			cmd_info(int argc, char **argv);
 int			cmd_eval(int argc, char **argv);
+int			cmd_convert(int argc, char **argv);
 
 /* Print "bertqa: <message>" and the detail, if any, to stderr. */
 void		cli_report(const BqError *err);
@@ -72,6 +73,7 @@ typedef struct CliQaOptions
 	const char *model_dir;		/* default: the bundled model */
 	int			threads;		/* 0: OpenBLAS's choice */
 	BqQaSettings settings;
+	unsigned	chosen;			/* BQ_QA_SET_* bits of the options given */
 } CliQaOptions;
 
 void		cli_qa_options_init(CliQaOptions *options);
@@ -84,8 +86,11 @@ void		cli_qa_options_help(FILE *out);
 int			cli_qa_option(const char *command, int argc, char **argv, int *i,
 						  CliQaOptions *options);
 
-/* Check the settings and load the model and an encoder: 0, or the exit status. */
-int			cli_qa_open(const char *command, const CliQaOptions *options,
+/*
+ * Load the model and an encoder, complete the settings with the model's own
+ * defaults for the options not given, and check them: 0, or the exit status.
+ */
+int			cli_qa_open(const char *command, CliQaOptions *options,
 						BqModel **model, BqEncoder **enc);
 
 /* A JSON number printed as Python prints the double. */

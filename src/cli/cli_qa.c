@@ -15,6 +15,7 @@ cli_qa_options_init(CliQaOptions *options)
 {
 	options->model_dir = BQ_BUNDLED_MODEL_DIR;
 	options->threads = 0;
+	options->chosen = 0;
 	bq_qa_default_settings(&options->settings);
 }
 
@@ -34,23 +35,25 @@ cli_qa_options_help(FILE *out)
 }
 
 /*
- * Options taking a whole number, and where each goes.
+ * Options taking a whole number, where each goes, and which setting bit it
+ * marks as chosen.
  */
 static int *
-int_option_target(CliQaOptions *options, const char *name)
+int_option_target(CliQaOptions *options, const char *name, unsigned *bit)
 {
+	*bit = 0;
 	if (strcmp(name, "--threads") == 0)
 		return &options->threads;
 	if (strcmp(name, "--max-seq-len") == 0)
-		return &options->settings.max_seq_len;
+		return (*bit = BQ_QA_SET_MAX_SEQ_LEN), &options->settings.max_seq_len;
 	if (strcmp(name, "--doc-stride") == 0)
-		return &options->settings.doc_stride;
+		return (*bit = BQ_QA_SET_DOC_STRIDE), &options->settings.doc_stride;
 	if (strcmp(name, "--max-query-len") == 0)
-		return &options->settings.max_query_len;
+		return (*bit = BQ_QA_SET_MAX_QUERY_LEN), &options->settings.max_query_len;
 	if (strcmp(name, "--max-answer-len") == 0)
-		return &options->settings.max_answer_len;
+		return (*bit = BQ_QA_SET_MAX_ANSWER_LEN), &options->settings.max_answer_len;
 	if (strcmp(name, "--n-best") == 0)
-		return &options->settings.n_best;
+		return (*bit = BQ_QA_SET_N_BEST), &options->settings.n_best;
 	return NULL;
 }
 
@@ -59,7 +62,8 @@ cli_qa_option(const char *command, int argc, char **argv, int *i,
 			  CliQaOptions *options)
 {
 	const char *name = argv[*i];
-	int		   *target = int_option_target(options, name);
+	unsigned	bit;
+	int		   *target = int_option_target(options, name, &bit);
 
 	if (target == NULL && strcmp(name, "--model") != 0 &&
 		strcmp(name, "--null-threshold") != 0)
@@ -76,14 +80,16 @@ cli_qa_option(const char *command, int argc, char **argv, int *i,
 	{
 		if (!cli_parse_double(command, name, argv[*i], &options->settings.null_threshold))
 			return -1;
+		options->chosen |= BQ_QA_SET_NULL_THRESHOLD;
 	}
 	else if (!cli_parse_int(command, name, argv[*i], 1, 1000000, target))
 		return -1;
+	options->chosen |= bit;
 	return 1;
 }
 
 int
-cli_qa_open(const char *command, const CliQaOptions *options, BqModel **model,
+cli_qa_open(const char *command, CliQaOptions *options, BqModel **model,
 			BqEncoder **enc)
 {
 	BqError		err;
@@ -99,6 +105,14 @@ cli_qa_open(const char *command, const CliQaOptions *options, BqModel **model,
 	{
 		cli_report(&err);
 		return 1;
+	}
+	bq_qa_apply_model_defaults(&options->settings, &(*model)->config.qa_defaults,
+							   options->chosen);
+	if (bq_qa_check_settings(&options->settings, &err) != BQ_OK)
+	{
+		bq_model_free(*model);
+		*model = NULL;
+		return cli_usage_error(command, "%s", err.message);
 	}
 	if (options->settings.max_seq_len > (*model)->config.max_position_embeddings)
 	{

@@ -42,7 +42,9 @@ bench_usage(FILE *out)
 			"                    [--runs R] [--warmup W]\n"
 			"       bertqa bench --gemm [--threads T] [--runs R] [--warmup W]\n\n"
 			"Times the forward pass on random token ids and prints one JSON line\n"
-			"{\"median_ms\", \"min_ms\", \"gflops\", \"seq_len\", \"batch\", \"threads\", \"kernel\"}.\n"
+			"{\"times_ms\", \"median_ms\", \"min_ms\", \"gflops\", \"seq_len\", \"batch\", \"threads\",\n"
+			"\"kernel\", \"sgemm\"}: every run, their median and minimum, and the BLAS in use\n"
+			"(OpenBLAS's kernels; \"sgemm\" is \"oneDNN\" with BERTQA_SGEMM=onednn on 1 thread).\n"
 			"With --gemm, times sgemm on BERT-base shapes (M=384) instead.\n\n"
 			"  --model DIR     model directory\n"
 			"  --seq-len N     tokens per sequence\n"
@@ -96,7 +98,8 @@ bench_gemm(int runs, int warmup)
 		fprintf(stderr, "bertqa bench: out of memory\n");
 		return 1;
 	}
-	printf("{\"threads\": %d, \"kernel\": \"%s\", \"gemm\": [", bq_blas_get_threads(), bq_blas_corename());
+	printf("{\"threads\": %d, \"kernel\": \"%s\", \"sgemm\": \"%s\", \"gemm\": [",
+		   bq_blas_get_threads(), bq_blas_corename(), bq_blas_sgemm_library());
 	for (size_t s = 0; s < sizeof(gemm_shapes) / sizeof(gemm_shapes[0]); s++)
 	{
 		const GemmShape *g = &gemm_shapes[s];
@@ -213,13 +216,17 @@ bench_encoder(const char *model_dir, int seq_len, int batch, int runs, int warmu
 		if (r >= 0)
 			times[r] = now_ms() - t0;
 	}
+	/* every run in order, for tools that pool runs of several invocations */
+	printf("{\"times_ms\": [");
+	for (int r = 0; r < runs; r++)
+		printf("%s%.3f", r ? ", " : "", times[r]);
 	{
 		double		med = median(times, runs);
 
-		printf("{\"median_ms\": %.3f, \"min_ms\": %.3f, \"gflops\": %.1f, \"seq_len\": %d, "
-			   "\"batch\": %d, \"threads\": %d, \"kernel\": \"%s\"}\n",
+		printf("], \"median_ms\": %.3f, \"min_ms\": %.3f, \"gflops\": %.1f, \"seq_len\": %d, "
+			   "\"batch\": %d, \"threads\": %d, \"kernel\": \"%s\", \"sgemm\": \"%s\"}\n",
 			   med, times[0], bq_encoder_flops(&model->config, seq_len) * batch / (med * 1e6),
-			   seq_len, batch, bq_blas_get_threads(), bq_blas_corename());
+			   seq_len, batch, bq_blas_get_threads(), bq_blas_corename(), bq_blas_sgemm_library());
 	}
 	result = 0;
 

@@ -15,6 +15,7 @@ static const CliCommand commands[] = {
 	{"info", cmd_info, "describe a model directory and the BLAS kernels"},
 	{"answer", cmd_answer, "answer one question over one context (JSON out)"},
 	{"squad", cmd_squad, "answer a SQuAD file; write run_squad.py-style predictions"},
+	{"convert", cmd_convert, "write a .nemo, pytorch_model.bin or safetensors model as a HF directory"},
 	{"eval", cmd_eval, "score SQuAD predictions like the official evaluate-v2.0.py"},
 };
 

@@ -24,6 +24,9 @@ int			bq_blas_get_threads(void);
 /* OpenBLAS's name for the kernels it selected, e.g. "SkylakeX". */
 const char *bq_blas_corename(void);
 
+/* The library bq_sgemm runs on at the current thread count. */
+const char *bq_blas_sgemm_library(void);
+
 /* C = alpha * op(A) * op(B) + beta * C, row-major, as cblas_sgemm. */
 void		bq_sgemm(bool trans_a, bool trans_b, int m, int n, int k,
 					 float alpha, const float *a, int lda,

@@ -9,31 +9,18 @@
  * sequences cost, and each sequence sees the same keys as when run alone.
  *
  * Weights keep PyTorch's [out][in] layout, so every projection is
- * X · Wᵀ (sgemm with B transposed).  Reductions (LayerNorm statistics,
- * softmax sums) accumulate in double to stay close to the exact result.
+ * X · Wᵀ (sgemm with B transposed).  The passes between products (bias,
+ * GELU, softmax, residual + LayerNorm, each fused into one pass over rows
+ * still in cache) are in kernels.c; their reductions accumulate in double
+ * to stay close to the exact result.
  */
 #include "encoder.h"
 
 #include <math.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "blas.h"
-
-#ifdef __x86_64__
-#include <xmmintrin.h>
-
-/*
- * glibc's vector math library (libmvec, which -lm brings in on x86-64):
- * expf and erff on 4 floats per call, under the x86-64 vector function ABI
- * names.  Same accuracy class as the scalar functions, far fewer calls.
- */
-extern __m128 _ZGVbN4v_expf(__m128 x);
-extern __m128 _ZGVbN4v_erff(__m128 x);
-#endif
-
-/* 1/sqrt(2), for the exact GELU. */
-#define INV_SQRT2 0.70710678118654752440f
+#include "kernels.h"
 
 struct BqEncoder
 {
@@ -47,7 +34,6 @@ struct BqEncoder
 	float	   *ffn;			/* [tokens][I]: feed-forward activations */
 	float	   *scores;			/* [seq][seq]: one head's attention weights */
 	float	   *logits;			/* [tokens][2]: start, end */
-	float	   *scratch;		/* [I]: one row of GELU arguments */
 	float	   *inv_sum;		/* [seq]: 1 / softmax denominator per query */
 };
 
@@ -81,10 +67,9 @@ free_workspace(BqEncoder *enc)
 	free(enc->ffn);
 	free(enc->scores);
 	free(enc->logits);
-	free(enc->scratch);
 	free(enc->inv_sum);
 	enc->hidden = enc->qkv = enc->context = enc->sum = enc->ffn = enc->scores = enc->logits = NULL;
-	enc->scratch = enc->inv_sum = NULL;
+	enc->inv_sum = NULL;
 	enc->token_capacity = 0;
 	enc->seq_capacity = 0;
 }
@@ -124,11 +109,9 @@ reserve(BqEncoder *enc, int tokens, int seq_len, BqError *err)
 	enc->ffn = malloc(n * (size_t) c->intermediate_size * sizeof(float));
 	enc->scores = malloc((size_t) seq_len * (size_t) seq_len * sizeof(float));
 	enc->logits = malloc(n * 2 * sizeof(float));
-	enc->scratch = malloc((size_t) c->intermediate_size * sizeof(float));
 	enc->inv_sum = malloc((size_t) seq_len * sizeof(float));
 	if (enc->hidden == NULL || enc->qkv == NULL || enc->context == NULL || enc->sum == NULL ||
-		enc->ffn == NULL || enc->scores == NULL || enc->logits == NULL || enc->scratch == NULL ||
-		enc->inv_sum == NULL)
+		enc->ffn == NULL || enc->scores == NULL || enc->logits == NULL || enc->inv_sum == NULL)
 	{
 		free_workspace(enc);
 		return bq_fail(err, BQ_ERR_NOMEM,
@@ -137,193 +120,6 @@ reserve(BqEncoder *enc, int tokens, int seq_len, BqError *err)
 	enc->token_capacity = tokens;
 	enc->seq_capacity = seq_len;
 	return BQ_OK;
-}
-
-/* ---- kernels ------------------------------------------------------------ */
-
-/*
- * x[r][:] += bias for each of 'rows' rows of width 'cols' (row stride 'ld').
- */
-static void
-add_bias(float *x, int rows, int cols, int ld, const float *bias)
-{
-	for (int r = 0; r < rows; r++)
-	{
-		float	   *row = x + (size_t) r * ld;
-
-		for (int j = 0; j < cols; j++)
-			row[j] += bias[j];
-	}
-}
-
-/*
- * out = LayerNorm(x) * gamma + beta over rows of width 'cols'; 'out' may
- * be 'x'.
- */
-static void
-layer_norm(float *out, const float *x, int rows, int cols,
-		   const float *gamma, const float *beta, float eps)
-{
-	for (int r = 0; r < rows; r++)
-	{
-		const float *in = x + (size_t) r * cols;
-		float	   *o = out + (size_t) r * cols;
-		double		mean = 0.0;
-		double		var = 0.0;
-		float		inv_std;
-
-		for (int j = 0; j < cols; j++)
-			mean += in[j];
-		mean /= cols;
-		for (int j = 0; j < cols; j++)
-		{
-			double		d = in[j] - mean;
-
-			var += d * d;
-		}
-		var /= cols;
-		inv_std = (float) (1.0 / sqrt(var + (double) eps));
-		for (int j = 0; j < cols; j++)
-			o[j] = ((float) (in[j] - mean)) * inv_std * gamma[j] + beta[j];
-	}
-}
-
-/*
- * sum = a + b + bias, row by row (a sublayer's output, its bias and the
- * residual), ready for LayerNorm.
- */
-static void
-add_residual(float *sum, const float *residual, int rows, int cols, const float *bias)
-{
-	for (int r = 0; r < rows; r++)
-	{
-		float	   *s = sum + (size_t) r * cols;
-		const float *res = residual + (size_t) r * cols;
-
-		for (int j = 0; j < cols; j++)
-			s[j] += bias[j] + res[j];
-	}
-}
-
-/*
- * x[i] = exp(x[i]) for n floats.
- */
-static void
-exp_inplace(float *x, int n)
-{
-	int			i = 0;
-
-#ifdef __x86_64__
-	for (; i + 4 <= n; i += 4)
-		_mm_storeu_ps(x + i, _ZGVbN4v_expf(_mm_loadu_ps(x + i)));
-#endif
-	for (; i < n; i++)
-		x[i] = expf(x[i]);
-}
-
-/*
- * x[i] = erf(x[i]) for n floats.
- */
-static void
-erf_inplace(float *x, int n)
-{
-	int			i = 0;
-
-#ifdef __x86_64__
-	for (; i + 4 <= n; i += 4)
-		_mm_storeu_ps(x + i, _ZGVbN4v_erff(_mm_loadu_ps(x + i)));
-#endif
-	for (; i < n; i++)
-		x[i] = erff(x[i]);
-}
-
-/*
- * Bias then exact GELU, x * Φ(x) = 0.5 x (1 + erf(x / √2)), in place;
- * 'scratch' holds one row.
- */
-static void
-bias_gelu(float *x, int rows, int cols, const float *bias, float *scratch)
-{
-	for (int r = 0; r < rows; r++)
-	{
-		float	   *row = x + (size_t) r * cols;
-
-		for (int j = 0; j < cols; j++)
-		{
-			row[j] += bias[j];
-			scratch[j] = row[j] * INV_SQRT2;
-		}
-		erf_inplace(scratch, cols);
-		for (int j = 0; j < cols; j++)
-			row[j] = 0.5f * row[j] * (1.0f + scratch[j]);
-	}
-}
-
-/*
- * Unnormalised softmax of each row: x = exp(x - max(row)), subtracting the
- * maximum so exp never overflows; inv_sum[r] gets 1 / Σ row, which the
- * caller applies to the (narrower) product with the values instead of to
- * every weight.  Four running maxima and sums keep the loops free of one
- * long dependency chain.
- */
-static void
-softmax_rows(float *x, int rows, int cols, float *inv_sum)
-{
-	for (int r = 0; r < rows; r++)
-	{
-		float	   *row = x + (size_t) r * cols;
-		float		m0 = row[0],
-					m1 = row[0],
-					m2 = row[0],
-					m3 = row[0];
-		double		t0 = 0.0,
-					t1 = 0.0,
-					t2 = 0.0,
-					t3 = 0.0;
-		float		max;
-		int			j;
-
-		for (j = 0; j + 4 <= cols; j += 4)
-		{
-			m0 = row[j] > m0 ? row[j] : m0;
-			m1 = row[j + 1] > m1 ? row[j + 1] : m1;
-			m2 = row[j + 2] > m2 ? row[j + 2] : m2;
-			m3 = row[j + 3] > m3 ? row[j + 3] : m3;
-		}
-		for (; j < cols; j++)
-			m0 = row[j] > m0 ? row[j] : m0;
-		max = fmaxf(fmaxf(m0, m1), fmaxf(m2, m3));
-
-		for (j = 0; j < cols; j++)
-			row[j] -= max;
-		exp_inplace(row, cols);
-
-		for (j = 0; j + 4 <= cols; j += 4)
-		{
-			t0 += row[j];
-			t1 += row[j + 1];
-			t2 += row[j + 2];
-			t3 += row[j + 3];
-		}
-		for (; j < cols; j++)
-			t0 += row[j];
-		inv_sum[r] = (float) (1.0 / ((t0 + t1) + (t2 + t3)));
-	}
-}
-
-/*
- * x[r][:] *= scale[r] for 'rows' rows of width 'cols' (row stride 'ld').
- */
-static void
-scale_rows(float *x, int rows, int cols, int ld, const float *scale)
-{
-	for (int r = 0; r < rows; r++)
-	{
-		float	   *row = x + (size_t) r * ld;
-
-		for (int j = 0; j < cols; j++)
-			row[j] *= scale[r];
-	}
 }
 
 /* ---- the forward pass ----------------------------------------------------- */
@@ -357,8 +153,8 @@ embed(BqEncoder *enc, int batch, const int32_t *const *input_ids,
 		}
 		tokens += lengths[b];
 	}
-	layer_norm(enc->hidden, enc->hidden, tokens, c->hidden_size,
-			   w->embed_ln_gamma, w->embed_ln_beta, c->layer_norm_eps);
+	bq_add_layer_norm(enc->hidden, enc->hidden, NULL, NULL, tokens, c->hidden_size,
+					  w->embed_ln_gamma, w->embed_ln_beta, c->layer_norm_eps);
 }
 
 /*
@@ -384,10 +180,10 @@ attend(BqEncoder *enc, int first, int len)
 
 		/* scores[i][j] = q_i · k_j / √d, softmax over the keys j */
 		bq_sgemm(false, true, len, len, d, scale, q, 3 * h, k, 3 * h, 0.0f, enc->scores, len);
-		softmax_rows(enc->scores, len, len, enc->inv_sum);
+		bq_softmax_rows(enc->scores, len, len, enc->inv_sum);
 		/* context_i = Σ_j softmax(scores)[i][j] v_j */
 		bq_sgemm(false, false, len, d, len, 1.0f, enc->scores, len, v, 3 * h, 0.0f, out, h);
-		scale_rows(out, len, d, h, enc->inv_sum);
+		bq_scale_rows(out, len, d, h, enc->inv_sum);
 	}
 }
 
@@ -407,9 +203,14 @@ run_layer(BqEncoder *enc, const BqLayerWeights *l, int batch, const int32_t *len
 	bq_sgemm(false, true, tokens, h, h, 1.0f, enc->hidden, h, l->query_w, h, 0.0f, enc->qkv, 3 * h);
 	bq_sgemm(false, true, tokens, h, h, 1.0f, enc->hidden, h, l->key_w, h, 0.0f, enc->qkv + h, 3 * h);
 	bq_sgemm(false, true, tokens, h, h, 1.0f, enc->hidden, h, l->value_w, h, 0.0f, enc->qkv + 2 * h, 3 * h);
-	add_bias(enc->qkv, tokens, h, 3 * h, l->query_b);
-	add_bias(enc->qkv + h, tokens, h, 3 * h, l->key_b);
-	add_bias(enc->qkv + 2 * h, tokens, h, 3 * h, l->value_b);
+	for (int t = 0; t < tokens; t++)
+	{
+		float	   *row = enc->qkv + (size_t) t * 3 * h;
+
+		bq_add_bias(row, 1, h, h, l->query_b);
+		bq_add_bias(row + h, 1, h, h, l->key_b);
+		bq_add_bias(row + 2 * h, 1, h, h, l->value_b);
+	}
 
 	for (int b = 0; b < batch; b++)
 	{
@@ -419,15 +220,15 @@ run_layer(BqEncoder *enc, const BqLayerWeights *l, int batch, const int32_t *len
 
 	/* hidden = LayerNorm(hidden + context · Woᵀ + bo) */
 	bq_sgemm(false, true, tokens, h, h, 1.0f, enc->context, h, l->attn_out_w, h, 0.0f, enc->sum, h);
-	add_residual(enc->sum, enc->hidden, tokens, h, l->attn_out_b);
-	layer_norm(enc->hidden, enc->sum, tokens, h, l->attn_ln_gamma, l->attn_ln_beta, c->layer_norm_eps);
+	bq_add_layer_norm(enc->hidden, enc->sum, l->attn_out_b, enc->hidden, tokens, h,
+					  l->attn_ln_gamma, l->attn_ln_beta, c->layer_norm_eps);
 
 	/* hidden = LayerNorm(hidden + GELU(hidden · Wiᵀ + bi) · Wo2ᵀ + bo2) */
 	bq_sgemm(false, true, tokens, inter, h, 1.0f, enc->hidden, h, l->ffn_in_w, h, 0.0f, enc->ffn, inter);
-	bias_gelu(enc->ffn, tokens, inter, l->ffn_in_b, enc->scratch);
+	bq_bias_gelu(enc->ffn, tokens, inter, l->ffn_in_b);
 	bq_sgemm(false, true, tokens, h, inter, 1.0f, enc->ffn, inter, l->ffn_out_w, inter, 0.0f, enc->sum, h);
-	add_residual(enc->sum, enc->hidden, tokens, h, l->ffn_out_b);
-	layer_norm(enc->hidden, enc->sum, tokens, h, l->ffn_ln_gamma, l->ffn_ln_beta, c->layer_norm_eps);
+	bq_add_layer_norm(enc->hidden, enc->sum, l->ffn_out_b, enc->hidden, tokens, h,
+					  l->ffn_ln_gamma, l->ffn_ln_beta, c->layer_norm_eps);
 }
 
 /*

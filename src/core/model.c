@@ -1,5 +1,7 @@
 /*
- * model.c - loading a BERT question-answering model directory.
+ * model.c - loading a BERT question-answering model directory (weights in
+ * model.safetensors or pytorch_model.bin) or NeMo archive (unpacked once
+ * into such a directory by nemo_archive.c).
  *
  * The weights are bound by name to the BqWeights pointers.  F32 tensors are
  * used in place, inside the shared read-only mapping of model.safetensors,
@@ -19,7 +21,9 @@
 #include <sys/stat.h>
 
 #include "model_config.h"
+#include "nemo_archive.h"
 #include "safetensors.h"
+#include "torch_checkpoint.h"
 
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "F32 weights are used in place, which needs a little-endian CPU"
@@ -185,6 +189,17 @@ bq_model_weight_specs(const BqConfig *config, int *count)
 	return specs;
 }
 
+const float *
+bq_model_weight(const BqModel *model, int index)
+{
+	int			layer;
+	const WeightEntry *e = weight_entry(&model->config, index, &layer);
+	const char *base = layer >= 0 ? (const char *) &model->weights.layers[layer] :
+		(const char *) &model->weights;
+
+	return *(const float *const *) (base + e->offset);
+}
+
 /*
  * Every tensor the encoder reads, with the shape config.json implies and
  * the BqWeights pointer it sets.
@@ -212,39 +227,57 @@ list_weights(BqModel *model, SlotList *list, BqError *err)
 	return BQ_OK;
 }
 
+/* Prefixes checkpoints use instead of the canonical ones (NeMo's names). */
+static const char *const prefix_aliases[][2] = {
+	{"bert.", ""},
+	{"bert.", "bert_model."},
+	{"qa_outputs.", "classifier.mlp.layer0."},
+};
+
+#define N_PREFIX_ALIASES (sizeof(prefix_aliases) / sizeof(prefix_aliases[0]))
+
+/*
+ * 'name', or the name with an aliased prefix, in 'st'.
+ */
+static const BqTensor *
+find_aliased(const BqSafetensors *st, const char *name)
+{
+	const BqTensor *t = bq_safetensors_find(st, name);
+	char		alt[128];
+
+	for (size_t i = 0; t == NULL && i < N_PREFIX_ALIASES; i++)
+	{
+		size_t		len = strlen(prefix_aliases[i][0]);
+
+		if (strncmp(name, prefix_aliases[i][0], len) != 0)
+			continue;
+		snprintf(alt, sizeof(alt), "%s%s", prefix_aliases[i][1], name + len);
+		t = bq_safetensors_find(st, alt);
+	}
+	return t;
+}
+
 /*
  * Find a weight under its canonical name or the variants checkpoints use:
- * without the "bert." prefix, and LayerNorm "gamma"/"beta" for
- * "weight"/"bias".
+ * another prefix (none, or NeMo's "bert_model." and QA head name), and
+ * LayerNorm "gamma"/"beta" for "weight"/"bias".
  */
 static const BqTensor *
 find_weight(const BqSafetensors *st, const char *canonical)
 {
-	static const char prefix[] = "bert.";
 	char		alt[96];
-	const char *names[2];
-	int			n = 0;
 	size_t		len = strlen(canonical);
-	const BqTensor *t;
+	const BqTensor *t = find_aliased(st, canonical);
 
-	names[n++] = canonical;
-	if (strstr(canonical, "LayerNorm.") != NULL && len < sizeof(alt))
+	if (t == NULL && strstr(canonical, "LayerNorm.") != NULL && len < sizeof(alt))
 	{
 		bool		is_weight = len > 7 && strcmp(canonical + len - 7, ".weight") == 0;
 		size_t		stem = len - (is_weight ? 7 : 5);
 
 		snprintf(alt, sizeof(alt), "%.*s.%s", (int) stem, canonical, is_weight ? "gamma" : "beta");
-		names[n++] = alt;
+		t = find_aliased(st, alt);
 	}
-	for (int i = 0; i < n; i++)
-	{
-		if ((t = bq_safetensors_find(st, names[i])) != NULL)
-			return t;
-		if (strncmp(names[i], prefix, sizeof(prefix) - 1) == 0 &&
-			(t = bq_safetensors_find(st, names[i] + sizeof(prefix) - 1)) != NULL)
-			return t;
-	}
-	return NULL;
+	return t;
 }
 
 /*
@@ -376,37 +409,12 @@ bind_private(BqModel *model, SlotList *list, BqError *err)
 }
 
 /*
- * 64-bit FNV-1a, to fold the source's path into the cache file name.
- */
-static uint64_t
-fnv1a(const void *data, size_t len, uint64_t hash)
-{
-	const unsigned char *p = data;
-
-	for (size_t i = 0; i < len; i++)
-		hash = (hash ^ p[i]) * 0x100000001b3ULL;
-	return hash;
-}
-
-/*
- * Name of the fp32 copy of 'src' in 'cache_dir': any change to the source
- * (another path, inode, size or mtime) gives another name.
+ * Name of the fp32 copy of 'src' in 'cache_dir'.
  */
 static char *
 cache_file_name(const char *cache_dir, const BqSafetensors *src)
 {
-	char	   *real = realpath(src->name, NULL);
-	const char *path = real != NULL ? real : src->name;
-	uint64_t	hash = fnv1a(path, strlen(path), 0xcbf29ce484222325ULL);
-	char		file[160];
-
-	hash = fnv1a(&src->identity.device, sizeof(src->identity.device), hash);
-	free(real);
-	snprintf(file, sizeof(file), "bertqa-%016llx-%llu-%llu-%lld.%09lld.f32.safetensors",
-			 (unsigned long long) hash, (unsigned long long) src->identity.inode,
-			 (unsigned long long) src->identity.size, (long long) src->identity.mtime_sec,
-			 (long long) src->identity.mtime_nsec);
-	return bq_model_path(cache_dir, file);
+	return bq_cache_path(cache_dir, src->name, &src->identity, ".f32.safetensors");
 }
 
 /*
@@ -515,7 +523,39 @@ bind_cached(BqModel *model, SlotList *list, const char *cache_dir, BqError *err)
 }
 
 /*
- * Map model.safetensors and point every weight at fp32 data.
+ * Refuse weights holding NaN or infinity.  A single one poisons every
+ * logit it reaches, so a model with one would return garbage answers with
+ * no sign of trouble; checking once at load costs one pass over the weights
+ * (about 0.1 s for BERT-base) and names the bad tensor.  The test looks at
+ * the exponent bits so that the loop has no early exit per element.
+ */
+static int
+check_finite(const BqModel *model, const SlotList *list, BqError *err)
+{
+	for (int i = 0; i < list->count; i++)
+	{
+		const float *w = *list->slots[i].dest;
+		size_t		n = (size_t) list->slots[i].tensor->elements;
+		uint32_t	all_ones = 0;
+
+		for (size_t j = 0; j < n; j++)
+		{
+			uint32_t	bits;
+
+			memcpy(&bits, &w[j], sizeof(bits));
+			all_ones |= (uint32_t) ((bits & 0x7f800000u) == 0x7f800000u);
+		}
+		if (all_ones)
+			return bq_fail(err, BQ_ERR_FORMAT,
+						   "tensor \"%s\" of model \"%s\" holds NaN or infinite values",
+						   list->slots[i].spec.name, model->path);
+	}
+	return BQ_OK;
+}
+
+/*
+ * Map model.safetensors (or else pytorch_model.bin) and point every weight
+ * at fp32 data.
  */
 static int
 load_weights(BqModel *model, const BqModelLoadOptions *options, BqError *err)
@@ -529,6 +569,19 @@ load_weights(BqModel *model, const BqModelLoadOptions *options, BqError *err)
 		return bq_fail(err, BQ_ERR_NOMEM, "out of memory loading model \"%s\"", model->path);
 	model->file = bq_safetensors_open(path, err);
 	free(path);
+	if (model->file == NULL && err->status == BQ_ERR_NOT_FOUND)
+	{
+		if ((path = bq_model_path(model->path, "pytorch_model.bin")) == NULL)
+			return bq_fail(err, BQ_ERR_NOMEM, "out of memory loading model \"%s\"", model->path);
+		model->file = bq_torch_checkpoint_open(path, err);
+		model->format = "pytorch";
+		if (model->file == NULL && err->status == BQ_ERR_NOT_FOUND)
+		{
+			bq_fail(err, BQ_ERR_NOT_FOUND, "model directory \"%s\" holds neither model.safetensors nor pytorch_model.bin",
+					model->path);
+		}
+		free(path);
+	}
 	if (model->file == NULL)
 		return err->status;
 	if ((rc = list_weights(model, &list, err)) != BQ_OK ||
@@ -547,6 +600,8 @@ load_weights(BqModel *model, const BqModelLoadOptions *options, BqError *err)
 		rc = bind_cached(model, &list, options->cache_dir, err);
 	else
 		rc = bind_private(model, &list, err);
+	if (rc == BQ_OK)
+		rc = check_finite(model, &list, err);
 	free(list.slots);
 	if (rc == BQ_OK)
 	{
@@ -586,25 +641,14 @@ load_vocab(BqModel *model, BqError *err)
 	return model->tokenizer != NULL ? BQ_OK : err->status;
 }
 
-BqModel *
-bq_model_load_with(const char *dir, const BqModelLoadOptions *options, BqError *err)
+/*
+ * Load a model directory (HF layout, safetensors or PyTorch weights).
+ */
+static BqModel *
+load_directory(const char *dir, const BqModelLoadOptions *options, BqError *err)
 {
-	struct stat sb;
-	BqModel    *model;
+	BqModel    *model = calloc(1, sizeof(BqModel));
 
-	if (stat(dir, &sb) != 0)
-	{
-		bq_fail(err, errno == ENOENT ? BQ_ERR_NOT_FOUND : BQ_ERR_IO,
-				"could not open model directory \"%s\": %s", dir, strerror(errno));
-		return NULL;
-	}
-	if (!S_ISDIR(sb.st_mode))
-	{
-		bq_fail(err, BQ_ERR_IO, "model path \"%s\" is not a directory", dir);
-		bq_fail_detail(err, "Give the directory holding config.json, vocab.txt and model.safetensors.");
-		return NULL;
-	}
-	model = calloc(1, sizeof(BqModel));
 	if (model == NULL || (model->path = strdup(dir)) == NULL)
 	{
 		free(model);
@@ -620,6 +664,61 @@ bq_model_load_with(const char *dir, const BqModelLoadOptions *options, BqError *
 		return NULL;
 	}
 	return model;
+}
+
+/*
+ * Load a .nemo archive through its unpacked directory: the shared cache's
+ * copy, or a private one removed once mapped (the mapping outlives the
+ * file's name).
+ */
+static BqModel *
+load_nemo(const char *path, const BqModelLoadOptions *options, BqError *err)
+{
+	char	   *dir;
+	bool		temporary;
+	BqModel    *model;
+	char	   *own_path;
+
+	if (bq_nemo_prepare(path, options != NULL ? options->cache_dir : NULL, &dir, &temporary,
+						err) != BQ_OK)
+		return NULL;
+	model = load_directory(dir, options, err);
+	if (temporary)
+		bq_nemo_remove_unpacked(dir);
+	free(dir);
+	if (model == NULL)
+		return NULL;
+	if ((own_path = strdup(path)) == NULL)
+	{
+		bq_model_free(model);
+		bq_fail(err, BQ_ERR_NOMEM, "out of memory loading model \"%s\"", path);
+		return NULL;
+	}
+	free(model->path);
+	model->path = own_path;
+	model->format = "nemo";
+	return model;
+}
+
+BqModel *
+bq_model_load_with(const char *path, const BqModelLoadOptions *options, BqError *err)
+{
+	struct stat sb;
+
+	if (stat(path, &sb) != 0)
+	{
+		bq_fail(err, errno == ENOENT ? BQ_ERR_NOT_FOUND : BQ_ERR_IO,
+				"could not open model \"%s\": %s", path, strerror(errno));
+		return NULL;
+	}
+	if (S_ISDIR(sb.st_mode))
+		return load_directory(path, options, err);
+	if (S_ISREG(sb.st_mode) && strlen(path) > 5 && strcmp(path + strlen(path) - 5, ".nemo") == 0)
+		return load_nemo(path, options, err);
+	bq_fail(err, BQ_ERR_IO, "model path \"%s\" is not a directory or a .nemo file", path);
+	bq_fail_detail(err, "Give a directory holding config.json, vocab.txt and model.safetensors "
+				   "or pytorch_model.bin, or a NeMo archive named *.nemo.");
+	return NULL;
 }
 
 BqModel *

@@ -1,7 +1,8 @@
 /*
  * model.h - a BERT question-answering checkpoint loaded from a directory in
- * Hugging Face layout: config.json, vocab.txt, model.safetensors and
- * optionally tokenizer_config.json.
+ * Hugging Face layout: config.json, vocab.txt, model.safetensors (or
+ * pytorch_model.bin) and optionally tokenizer_config.json; or from a NeMo
+ * archive (.nemo), unpacked once into such a directory.
  *
  * F32 weights point straight into the read-only shared mapping of
  * model.safetensors, so every process that loads the same file shares one
@@ -18,6 +19,22 @@
 #include "tokenizer.h"
 #include "vocab.h"
 
+/*
+ * Post-processing settings a checkpoint ships (a NeMo config's dataset
+ * section, kept in config.json as "bertqa_qa_defaults"); a field is 0, or
+ * has_null_threshold false, when the checkpoint does not give it.
+ */
+typedef struct BqQaDefaults
+{
+	int32_t		max_seq_len;
+	int32_t		doc_stride;
+	int32_t		max_query_len;
+	int32_t		max_answer_len;
+	int32_t		n_best;
+	bool		has_null_threshold;
+	double		null_threshold;
+} BqQaDefaults;
+
 typedef struct BqConfig
 {
 	int32_t		vocab_size;
@@ -29,6 +46,7 @@ typedef struct BqConfig
 	int32_t		type_vocab_size;
 	float		layer_norm_eps;
 	bool		lowercase;			/* do_lower_case: uncased tokenizer */
+	BqQaDefaults qa_defaults;
 } BqConfig;
 
 /*
@@ -69,8 +87,8 @@ typedef struct BqWeights
 
 typedef struct BqModel
 {
-	char	   *path;			/* the directory it was loaded from */
-	const char *format;			/* "safetensors" */
+	char	   *path;			/* the directory (or .nemo file) it was loaded from */
+	const char *format;			/* "safetensors", "pytorch" or "nemo" */
 	const char *dtype;			/* dtype of the stored weights: "F32", "F16", "BF16" or "mixed" */
 	BqConfig	config;
 	BqWeights	weights;
@@ -106,7 +124,8 @@ typedef struct BqModelLoadOptions
 } BqModelLoadOptions;
 
 /*
- * Load the model directory 'dir'; NULL on failure with 'err' filled.
+ * Load the model directory or .nemo file 'dir'; NULL on failure with 'err'
+ * filled.
  * vocab.txt must have exactly config.json's vocab_size lines: fewer would
  * leave embedding rows without tokens, more would produce ids past the
  * embedding table.
@@ -122,5 +141,8 @@ void		bq_model_free(BqModel *model);
  * when out of memory.
  */
 BqWeightSpec *bq_model_weight_specs(const BqConfig *config, int *count);
+
+/* The fp32 data of weight number 'index' of that list, as bound in 'model'. */
+const float *bq_model_weight(const BqModel *model, int index);
 
 #endif							/* BQ_MODEL_H */

@@ -7,12 +7,35 @@
  */
 #include "model_config.h"
 
+#include <float.h>
 #include <math.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "file_util.h"
+
+/* Largest post-processing size a checkpoint may suggest. */
+#define BQ_MAX_QA_SETTING (1 << 20)
+
+/* The integer post-processing settings, by their NeMo names. */
+static const struct
+{
+	const char *key;
+	size_t		offset;
+}			qa_int_settings[] = {
+	{"max_seq_length", offsetof(BqQaDefaults, max_seq_len)},
+	{"doc_stride", offsetof(BqQaDefaults, doc_stride)},
+	{"max_query_length", offsetof(BqQaDefaults, max_query_len)},
+	{"max_answer_length", offsetof(BqQaDefaults, max_answer_len)},
+	{"n_best_size", offsetof(BqQaDefaults, n_best)},
+};
+
+#define N_QA_INT_SETTINGS (sizeof(qa_int_settings) / sizeof(qa_int_settings[0]))
+#define NULL_THRESHOLD_KEY "null_score_diff_threshold"
+#define QA_DEFAULTS_KEY "bertqa_qa_defaults"
 
 /*
  * A required integer field in [min, max].
@@ -26,12 +49,16 @@ int_field(json_object *obj, const char *name, const char *key, int32_t min, int3
 
 	if (!json_object_object_get_ex(obj, key, &value))
 		return bq_fail(err, BQ_ERR_FORMAT, "%s lacks the field \"%s\"", name, key);
-	if (!json_object_is_type(value, json_type_int) ||
-		(v = json_object_get_int64(value)) < min || v > max)
+	/* Only a number is echoed: a string or object could be file contents. */
+	if (!json_object_is_type(value, json_type_int))
 		return bq_fail(err, BQ_ERR_FORMAT,
-					   "%s: \"%s\" must be an integer from %d to %d, not %s",
+					   "%s: \"%s\" must be an integer from %d to %d, not a JSON %s",
 					   name, key, (int) min, (int) max,
-					   json_object_to_json_string_ext(value, JSON_C_TO_STRING_PLAIN));
+					   json_type_to_name(json_object_get_type(value)));
+	if ((v = json_object_get_int64(value)) < min || v > max)
+		return bq_fail(err, BQ_ERR_FORMAT,
+					   "%s: \"%s\" must be an integer from %d to %d, not %lld",
+					   name, key, (int) min, (int) max, (long long) v);
 	*out = (int32_t) v;
 	return BQ_OK;
 }
@@ -124,9 +151,10 @@ bq_config_from_json(json_object *config_json, const char *config_name,
 
 		if ((!json_object_is_type(eps, json_type_double) &&
 			 !json_object_is_type(eps, json_type_int)) ||
-			!isfinite(v) || v <= 0.0 || v >= 1.0)
+			!isfinite(v) || v < FLT_MIN || v >= 1.0)
 			return bq_fail(err, BQ_ERR_FORMAT,
-						   "%s: \"layer_norm_eps\" must be a number between 0 and 1", config_name);
+						   "%s: \"layer_norm_eps\" must be a number from 1.2e-38 (the smallest normal float) to below 1",
+						   config_name);
 		config->layer_norm_eps = (float) v;
 	}
 
@@ -135,7 +163,65 @@ bq_config_from_json(json_object *config_json, const char *config_name,
 	rc = BQ_OK;
 	if (!lowercase_field(tokenizer_json, tokenizer_name, &config->lowercase, &rc, err))
 		lowercase_field(config_json, config_name, &config->lowercase, &rc, err);
+	if (rc == BQ_OK && json_object_object_get_ex(config_json, QA_DEFAULTS_KEY, &eps))
+		rc = bq_qa_defaults_from_json(eps, config_name, &config->qa_defaults, err);
 	return rc;
+}
+
+int
+bq_qa_defaults_from_json(json_object *obj, const char *name, BqQaDefaults *defaults,
+						 BqError *err)
+{
+	json_object *value;
+	int			rc = BQ_OK;
+
+	memset(defaults, 0, sizeof(BqQaDefaults));
+	if (!json_object_is_type(obj, json_type_object))
+		return bq_fail(err, BQ_ERR_FORMAT, "%s: the post-processing settings are not an object", name);
+	for (size_t i = 0; rc == BQ_OK && i < N_QA_INT_SETTINGS; i++)
+	{
+		if (json_object_object_get_ex(obj, qa_int_settings[i].key, &value) && value != NULL)
+			rc = int_field(obj, name, qa_int_settings[i].key, 1, BQ_MAX_QA_SETTING,
+						   (int32_t *) ((char *) defaults + qa_int_settings[i].offset), err);
+	}
+	if (rc == BQ_OK && json_object_object_get_ex(obj, NULL_THRESHOLD_KEY, &value) && value != NULL)
+	{
+		if ((!json_object_is_type(value, json_type_double) &&
+			 !json_object_is_type(value, json_type_int)) ||
+			!isfinite(json_object_get_double(value)))
+			return bq_fail(err, BQ_ERR_FORMAT, "%s: \"%s\" must be a finite number", name,
+						   NULL_THRESHOLD_KEY);
+		defaults->has_null_threshold = true;
+		defaults->null_threshold = json_object_get_double(value);
+	}
+	return rc;
+}
+
+/*
+ * The post-processing settings a checkpoint gave, or NULL when none.
+ */
+static json_object *
+qa_defaults_to_json(const BqQaDefaults *defaults)
+{
+	json_object *obj = NULL;
+
+	for (size_t i = 0; i < N_QA_INT_SETTINGS; i++)
+	{
+		int32_t		v = *(const int32_t *) ((const char *) defaults + qa_int_settings[i].offset);
+
+		if (v == 0)
+			continue;
+		if (obj == NULL)
+			obj = json_object_new_object();
+		json_object_object_add(obj, qa_int_settings[i].key, json_object_new_int(v));
+	}
+	if (defaults->has_null_threshold)
+	{
+		if (obj == NULL)
+			obj = json_object_new_object();
+		json_object_object_add(obj, NULL_THRESHOLD_KEY, json_object_new_double(defaults->null_threshold));
+	}
+	return obj;
 }
 
 char *
@@ -194,6 +280,7 @@ bq_config_to_json(const BqConfig *config)
 {
 	json_object *obj = json_object_new_object();
 	json_object *arch = json_object_new_array();
+	json_object *defaults;
 	char		eps[32];
 
 	if (obj == NULL || arch == NULL)
@@ -225,5 +312,38 @@ bq_config_to_json(const BqConfig *config)
 						   json_object_new_double_s((double) config->layer_norm_eps, eps));
 	json_object_object_add(obj, "position_embedding_type", json_object_new_string("absolute"));
 	json_object_object_add(obj, "do_lower_case", json_object_new_boolean(config->lowercase));
+	if ((defaults = qa_defaults_to_json(&config->qa_defaults)) != NULL)
+		json_object_object_add(obj, QA_DEFAULTS_KEY, defaults);
 	return obj;
+}
+
+/*
+ * 64-bit FNV-1a, to fold a source's path into a cache name.
+ */
+static uint64_t
+fnv1a(const void *data, size_t len, uint64_t hash)
+{
+	const unsigned char *p = data;
+
+	for (size_t i = 0; i < len; i++)
+		hash = (hash ^ p[i]) * 0x100000001b3ULL;
+	return hash;
+}
+
+char *
+bq_cache_path(const char *cache_dir, const char *source, const BqFileIdentity *identity,
+			  const char *suffix)
+{
+	char	   *real = realpath(source, NULL);
+	const char *path = real != NULL ? real : source;
+	uint64_t	hash = fnv1a(path, strlen(path), 0xcbf29ce484222325ULL);
+	char		file[200];
+
+	hash = fnv1a(&identity->device, sizeof(identity->device), hash);
+	free(real);
+	snprintf(file, sizeof(file), "bertqa-%016llx-%llu-%llu-%lld.%09lld%s",
+			 (unsigned long long) hash, (unsigned long long) identity->inode,
+			 (unsigned long long) identity->size, (long long) identity->mtime_sec,
+			 (long long) identity->mtime_nsec, suffix);
+	return bq_model_path(cache_dir, file);
 }

@@ -9,6 +9,7 @@
 
 #include "bq_error.h"
 #include "model.h"
+#include "safetensors.h"
 
 /*
  * Upper bounds that keep every size the encoder derives (tensor elements,
@@ -35,8 +36,26 @@ int			bq_config_from_json(json_object *config_json, const char *config_name,
 								json_object *tokenizer_json, const char *tokenizer_name,
 								BqConfig *config, BqError *err);
 
+/*
+ * Post-processing settings from 'obj' (NeMo's dataset-section names:
+ * max_seq_length, doc_stride, max_query_length, max_answer_length,
+ * n_best_size, null_score_diff_threshold; other keys are ignored); 'name'
+ * labels messages.
+ */
+int			bq_qa_defaults_from_json(json_object *obj, const char *name, BqQaDefaults *defaults,
+									 BqError *err);
+
 /* "dir/file", malloc'd; NULL when out of memory. */
 char	   *bq_model_path(const char *dir, const char *file);
+
+/*
+ * "cache_dir/bertqa-<hash>-<inode>-<size>-<mtime><suffix>", malloc'd (NULL
+ * when out of memory): the name of something derived from the file
+ * 'source', which changes whenever the source's path, device, inode, size
+ * or mtime does, so a changed source is never served from a stale copy.
+ */
+char	   *bq_cache_path(const char *cache_dir, const char *source,
+						  const BqFileIdentity *identity, const char *suffix);
 
 /* config.json contents for 'config' (caller puts the object), or NULL when out of memory. */
 json_object *bq_config_to_json(const BqConfig *config);

@@ -33,6 +33,24 @@ bq_qa_default_settings(BqQaSettings *settings)
 	settings->null_threshold = 0.0;
 }
 
+void
+bq_qa_apply_model_defaults(BqQaSettings *settings, const BqQaDefaults *defaults,
+						   unsigned chosen)
+{
+	if (!(chosen & BQ_QA_SET_MAX_SEQ_LEN) && defaults->max_seq_len > 0)
+		settings->max_seq_len = defaults->max_seq_len;
+	if (!(chosen & BQ_QA_SET_DOC_STRIDE) && defaults->doc_stride > 0)
+		settings->doc_stride = defaults->doc_stride;
+	if (!(chosen & BQ_QA_SET_MAX_QUERY_LEN) && defaults->max_query_len > 0)
+		settings->max_query_len = defaults->max_query_len;
+	if (!(chosen & BQ_QA_SET_MAX_ANSWER_LEN) && defaults->max_answer_len > 0)
+		settings->max_answer_len = defaults->max_answer_len;
+	if (!(chosen & BQ_QA_SET_N_BEST) && defaults->n_best > 0)
+		settings->n_best = defaults->n_best;
+	if (!(chosen & BQ_QA_SET_NULL_THRESHOLD) && defaults->has_null_threshold)
+		settings->null_threshold = defaults->null_threshold;
+}
+
 int
 bq_qa_check_settings(const BqQaSettings *settings, BqError *err)
 {

@@ -27,6 +27,23 @@ typedef struct BqQaSettings
 /* max_seq_len 384, doc_stride 128, max_query_len 64, max_answer_len 30, n_best 20, 0.0 */
 void		bq_qa_default_settings(BqQaSettings *settings);
 
+/* Settings a caller chose explicitly, for bq_qa_apply_model_defaults. */
+#define BQ_QA_SET_MAX_SEQ_LEN		(1u << 0)
+#define BQ_QA_SET_DOC_STRIDE		(1u << 1)
+#define BQ_QA_SET_MAX_QUERY_LEN		(1u << 2)
+#define BQ_QA_SET_MAX_ANSWER_LEN	(1u << 3)
+#define BQ_QA_SET_N_BEST			(1u << 4)
+#define BQ_QA_SET_NULL_THRESHOLD	(1u << 5)
+
+/*
+ * Replace each setting not named in 'chosen' (BQ_QA_SET_* bits) by the
+ * value the checkpoint recommends, where it gives one (a NeMo archive's
+ * dataset section): the model's own defaults beat the generic ones, an
+ * explicit choice beats both.
+ */
+void		bq_qa_apply_model_defaults(BqQaSettings *settings, const BqQaDefaults *defaults,
+									   unsigned chosen);
+
 /* Check a settings record; BQ_ERR_INPUT naming the bad field. */
 int			bq_qa_check_settings(const BqQaSettings *settings, BqError *err);
 

@@ -38,7 +38,7 @@ answer_question(text *question, text *context, int *count, int *decided)
 	AnswerRow  *rows;
 	int			n;
 
-	bertqa_qa_settings(&settings);
+	bertqa_qa_settings(&settings, session->model);
 	bq_error_clear(&err);
 	if (bq_qa_answer(session->model, session->encoder, &settings,
 					 question_utf8, question_len, context_utf8, context_len,

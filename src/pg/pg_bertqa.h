@@ -33,8 +33,8 @@ typedef struct BertqaSession
 /* Load (or reuse) the current model; ERROR if it cannot be loaded. */
 BertqaSession *bertqa_session(void);
 
-/* Post-processing settings from the GUCs. */
-void		bertqa_qa_settings(BqQaSettings *settings);
+/* Post-processing settings from the GUCs and the model's own defaults. */
+void		bertqa_qa_settings(BqQaSettings *settings, const BqModel *model);
 
 /* The interrupt hook the core polls; see pg_errors.c. */
 extern const BqInterrupt bertqa_interrupt;

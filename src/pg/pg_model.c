@@ -3,7 +3,7 @@
  *
  * Each backend maps the model on first use (the weights are shared with
  * every other backend through the page cache) and keeps it until
- * bertqa.model names another directory or the files on disk change.
+ * bertqa.model names another model or the files on disk change.
  */
 #include "pg_bertqa.h"
 
@@ -14,8 +14,12 @@
 #include "storage/fd.h"
 #include "utils/memutils.h"
 
-/* Files whose identity decides whether a loaded model is still current. */
-static const char *const model_files[] = {"config.json", "vocab.txt", "model.safetensors"};
+/*
+ * Files whose identity decides whether a loaded model directory is still
+ * current; a model given as a file (.nemo) is identified by that file.
+ */
+static const char *const model_files[] = {"config.json", "vocab.txt", "model.safetensors",
+"pytorch_model.bin"};
 
 #define N_MODEL_FILES lengthof(model_files)
 
@@ -46,9 +50,9 @@ bundled_model_dir(void)
 }
 
 /*
- * Where F16/BF16 weights are converted to fp32 once for all backends: a
- * directory in the data directory, which every backend can write and which
- * lives as long as the cluster.
+ * Where F16/BF16 weights are converted to fp32, and .nemo archives
+ * unpacked, once for all backends: a directory in the data directory, which
+ * every backend can write and which lives as long as the cluster.
  */
 static char *
 converted_weights_dir(void)
@@ -63,11 +67,15 @@ converted_weights_dir(void)
 }
 
 /*
- * Record the identity of each model file in 'dir'.
+ * Record the identity of each model file in 'dir', or of 'dir' itself when
+ * it is a file.
  */
 static void
 identify_files(const char *dir, FileIdentity *ids)
 {
+	struct stat top;
+	bool		is_file = stat(dir, &top) == 0 && S_ISREG(top.st_mode);
+
 	for (int i = 0; i < (int) N_MODEL_FILES; i++)
 	{
 		char		path[MAXPGPATH];
@@ -75,8 +83,10 @@ identify_files(const char *dir, FileIdentity *ids)
 
 		snprintf(path, sizeof(path), "%s/%s", dir, model_files[i]);
 		memset(&ids[i], 0, sizeof(FileIdentity));
-		if (stat(path, &st) != 0)
+		if (is_file ? i > 0 : stat(path, &st) != 0)
 			continue;
+		if (is_file)
+			st = top;
 		ids[i].exists = true;
 		ids[i].dev = st.st_dev;
 		ids[i].ino = st.st_ino;
@@ -156,7 +166,8 @@ bertqa_session(void)
 				 errdetail("%s%s%s", err.message,
 						   err.detail[0] != '\0' ? ": " : "", err.detail),
 				 errhint("bertqa.model must name a directory holding config.json, "
-						 "vocab.txt and model.safetensors.")));
+						 "vocab.txt and model.safetensors or pytorch_model.bin, "
+						 "or a .nemo file.")));
 	session.encoder = bq_encoder_new(session.model, &err);
 	if (session.encoder == NULL)
 	{

@@ -7,6 +7,7 @@
 
 #include "fmgr.h"
 #include "utils/guc.h"
+#include "utils/guc_tables.h"
 
 PG_MODULE_MAGIC;
 
@@ -120,15 +121,52 @@ _PG_init(void)
 }
 
 /*
- * The post-processing settings now in force.
+ * Whether the setting 'name' has been given a value anywhere (postgresql.conf,
+ * ALTER ... SET, SET, a client option) rather than holding its built-in
+ * default.
+ */
+static bool
+setting_chosen(const char *name)
+{
+	struct config_generic **settings = get_guc_variables();
+	int			count = GetNumConfigOptions();
+
+	for (int i = 0; i < count; i++)
+	{
+		if (strcmp(settings[i]->name, name) == 0)
+			return settings[i]->source != PGC_S_DEFAULT;
+	}
+	return false;
+}
+
+/*
+ * The post-processing settings now in force: what the user set, else what
+ * the model recommends (a NeMo archive's dataset section), else the
+ * built-in defaults.
  */
 void
-bertqa_qa_settings(BqQaSettings *settings)
+bertqa_qa_settings(BqQaSettings *settings, const BqModel *model)
 {
+	unsigned	chosen = 0;
+
 	settings->max_seq_len = bertqa_max_seq_len;
 	settings->doc_stride = bertqa_doc_stride;
 	settings->max_query_len = bertqa_max_query_len;
 	settings->max_answer_len = bertqa_max_answer_len;
 	settings->n_best = bertqa_n_best;
 	settings->null_threshold = bertqa_null_threshold;
+
+	if (setting_chosen("bertqa.max_seq_len"))
+		chosen |= BQ_QA_SET_MAX_SEQ_LEN;
+	if (setting_chosen("bertqa.doc_stride"))
+		chosen |= BQ_QA_SET_DOC_STRIDE;
+	if (setting_chosen("bertqa.max_query_len"))
+		chosen |= BQ_QA_SET_MAX_QUERY_LEN;
+	if (setting_chosen("bertqa.max_answer_len"))
+		chosen |= BQ_QA_SET_MAX_ANSWER_LEN;
+	if (setting_chosen("bertqa.n_best"))
+		chosen |= BQ_QA_SET_N_BEST;
+	if (setting_chosen("bertqa.null_threshold"))
+		chosen |= BQ_QA_SET_NULL_THRESHOLD;
+	bq_qa_apply_model_defaults(settings, &model->config.qa_defaults, chosen);
 }

@@ -320,6 +320,41 @@ test_check_settings(void)
 	CHECK_INT_EQ(bq_qa_check_settings(&s, &err), BQ_ERR_INPUT);
 }
 
+/*
+ * A checkpoint's recommended settings replace the generic defaults, but
+ * never a setting the caller chose.
+ */
+static void
+test_model_defaults(void)
+{
+	BqQaSettings settings;
+	BqQaDefaults none = {0};
+	BqQaDefaults nemo = {256, 64, 32, 15, 10, true, -1.5};
+
+	bq_qa_default_settings(&settings);
+	bq_qa_apply_model_defaults(&settings, &none, 0);
+	CHECK_INT_EQ(settings.max_seq_len, 384);
+	CHECK_INT_EQ(settings.doc_stride, 128);
+	CHECK_NEAR(settings.null_threshold, 0.0, 0.0);
+
+	bq_qa_apply_model_defaults(&settings, &nemo, 0);
+	CHECK_INT_EQ(settings.max_seq_len, 256);
+	CHECK_INT_EQ(settings.doc_stride, 64);
+	CHECK_INT_EQ(settings.max_query_len, 32);
+	CHECK_INT_EQ(settings.max_answer_len, 15);
+	CHECK_INT_EQ(settings.n_best, 10);
+	CHECK_NEAR(settings.null_threshold, -1.5, 0.0);
+
+	bq_qa_default_settings(&settings);
+	settings.doc_stride = 100;
+	settings.null_threshold = 2.0;
+	bq_qa_apply_model_defaults(&settings, &nemo,
+							   BQ_QA_SET_DOC_STRIDE | BQ_QA_SET_NULL_THRESHOLD);
+	CHECK_INT_EQ(settings.doc_stride, 100);
+	CHECK_NEAR(settings.null_threshold, 2.0, 0.0);
+	CHECK_INT_EQ(settings.max_seq_len, 256);
+}
+
 int
 main(void)
 {
@@ -333,5 +368,6 @@ main(void)
 	RUN_TEST(test_postprocess_no_valid_span);
 	RUN_TEST(test_postprocess_empty_context);
 	RUN_TEST(test_check_settings);
+	RUN_TEST(test_model_defaults);
 	UNIT_DONE();
 }

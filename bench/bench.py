@@ -1,0 +1,256 @@
+"""Side-by-side benchmark of bertqa, PyTorch and ONNX Runtime (see bench/run).
+
+    bench.py compare --bertqa BIN --model DIR --work DIR [--rounds R] [--runs N]
+    bench.py torch-worker MODEL_DIR          (internal: JSON lines on stdin)
+    bench.py export MODEL_DIR OUT.onnx       (internal: torch.onnx.export)
+
+Every engine runs in its own process with its thread count fixed at start
+(one per engine and thread count), so no engine's threads compete with
+another's; the driver runs them in turn, round after round, and pools each
+configuration's timed runs into one median.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SEQ_LENS = (128, 384)
+THREADS = (1, 2)
+LOGIT_TOLERANCE = 1e-4
+ONEDNN = "bertqa, BERTQA_SGEMM=onednn"
+CLS, SEP = 101, 102
+
+
+def encoder_flops(c, s):
+    """Matrix-product FLOPs of one forward pass, as bq_encoder_flops counts them."""
+    h, inter = c["hidden_size"], c["intermediate_size"]
+    per_layer = 3 * s * h * h + 2 * s * s * h + s * h * h + 2 * s * h * inter
+    return 2.0 * (c["num_hidden_layers"] * per_layer + 2 * s * h)
+
+
+def make_input(seq_len, seed):
+    """A question/context pair shaped like run_squad.py's: [CLS] q [SEP] c [SEP]."""
+    import random
+
+    rng = random.Random(seed)
+    q_len = min(24, seq_len // 4)
+    ids = [CLS] + [rng.randrange(1000, 30000) for _ in range(q_len)] + [SEP]
+    types = [0] * len(ids)
+    rest = seq_len - len(ids) - 1
+    ids += [rng.randrange(1000, 30000) for _ in range(rest)] + [SEP]
+    types += [1] * (rest + 1)
+    return ids, types
+
+
+def fast_blas_env(env):
+    """OpenBLAS 0.3.21 does not know this CPU: force the kernels bertqa picks."""
+    flags = open("/proc/cpuinfo").read()
+    if "OPENBLAS_CORETYPE" not in env:
+        if all(f in flags for f in ("avx512f", "avx512bw", "avx512dq", "avx512vl")):
+            env["OPENBLAS_CORETYPE"] = "SkylakeX"
+        elif "avx2" in flags and "fma" in flags:
+            env["OPENBLAS_CORETYPE"] = "Haswell"
+    return env
+
+
+class Worker:
+    """A child process that answers one JSON line per JSON line."""
+
+    def __init__(self, argv, env):
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     env=env, text=True)
+        self.hello = self.read()
+
+    def read(self):
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"worker {self.proc.args} died")
+        return json.loads(line)
+
+    def ask(self, request):
+        self.proc.stdin.write(json.dumps(request) + "\n")
+        self.proc.stdin.flush()
+        return self.read()
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait()
+
+
+def worker_env(threads):
+    env = fast_blas_env(dict(os.environ))
+    env.update(OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads),
+               OMP_WAIT_POLICY="PASSIVE")
+    return env
+
+
+def bertqa_logits(args, ids, types):
+    out = subprocess.run([args.bertqa, "logits", "--model", args.model, "--threads", "1"],
+                         input=json.dumps({"input_ids": ids, "token_type_ids": types}) + "\n",
+                         capture_output=True, text=True, check=True, env=fast_blas_env(dict(os.environ)))
+    row = json.loads(out.stdout)
+    return row["start_logits"], row["end_logits"]
+
+
+def bertqa_times(args, seq_len, threads, runs, sgemm=None):
+    env = dict(os.environ)
+    if sgemm is not None:
+        env["BERTQA_SGEMM"] = sgemm
+    out = subprocess.run([args.bertqa, "bench", "--model", args.model, "--seq-len", str(seq_len),
+                          "--threads", str(threads), "--runs", str(runs), "--warmup", "1"],
+                         capture_output=True, text=True, check=True, env=env)
+    return json.loads(out.stdout)["times_ms"]
+
+
+def gemm_ceiling(args, threads):
+    out = subprocess.run([args.bertqa, "bench", "--gemm", "--threads", str(threads),
+                          "--runs", "10", "--warmup", "2"],
+                         capture_output=True, text=True, check=True)
+    return max(g["gflops"] for g in json.loads(out.stdout)["gemm"])
+
+
+def max_diff(a, b):
+    return max(abs(x - y) for x, y in zip(a, b)) if len(a) == len(b) else float("inf")
+
+
+def compare(args):
+    with open(os.path.join(args.model, "config.json")) as f:
+        config = json.load(f)
+    onnx_path = os.path.join(args.work, "model.onnx")
+    if not os.path.exists(onnx_path):
+        subprocess.run([sys.executable, __file__, "export", args.model, onnx_path], check=True,
+                       env=worker_env(2))
+
+    torch_workers = {t: Worker([sys.executable, __file__, "torch-worker", args.model], worker_env(t))
+                     for t in THREADS}
+    ort_workers = {t: Worker(["node", os.path.join(HERE, "ort_worker.js"), onnx_path, str(t)],
+                             worker_env(t)) for t in THREADS}
+
+    # 1. the three engines agree on the logits of identical inputs
+    agree = True
+    for s in SEQ_LENS:
+        ids, types = make_input(s, seed=s)
+        ref_start, ref_end = bertqa_logits(args, ids, types)
+        for name, worker in (("PyTorch", torch_workers[1]), ("ONNX Runtime", ort_workers[1])):
+            out = worker.ask({"cmd": "logits", "input_ids": ids, "token_type_ids": types})
+            diff = max(max_diff(ref_start, out["start"]), max_diff(ref_end, out["end"]))
+            ok = diff <= LOGIT_TOLERANCE
+            agree &= ok
+            print(f"logits S={s}: bertqa vs {name}: max |diff| {diff:.2e} "
+                  f"({'ok' if ok else 'MISMATCH'})", flush=True)
+
+    # 2. timings, engines interleaved round by round
+    times = {}
+    ceilings = {t: [] for t in THREADS}
+    for rnd in range(args.rounds):
+        for t in THREADS:
+            ceilings[t].append(gemm_ceiling(args, t))
+        for s in SEQ_LENS:
+            ids, types = make_input(s, seed=s)
+            request = {"cmd": "time", "input_ids": ids, "token_type_ids": types,
+                       "runs": args.runs, "warmup": 1}
+            for t in THREADS:
+                engines = [("bertqa", lambda: bertqa_times(args, s, t, args.runs)),
+                           ("PyTorch", lambda: torch_workers[t].ask(request)["times_ms"]),
+                           ("ONNX Runtime", lambda: ort_workers[t].ask(request)["times_ms"])]
+                if t == 1:
+                    # oneDNN's sgemm is bertqa's opt-in alternative on one thread
+                    engines.append((ONEDNN, lambda: bertqa_times(args, s, t, args.runs, "onednn")))
+                # rotate the order each round so no engine always runs first
+                k = rnd % len(engines)
+                for name, run in engines[k:] + engines[:k]:
+                    times.setdefault((name, s, t), []).extend(run())
+                print(f"round {rnd + 1}/{args.rounds} S={s} T={t} done", flush=True)
+
+    versions = {"PyTorch": torch_workers[1].hello["version"],
+                "ONNX Runtime": ort_workers[1].hello["version"]}
+    for w in list(torch_workers.values()) + list(ort_workers.values()):
+        w.close()
+
+    # other load on the machine only ever slows sgemm down: the best round is the ceiling
+    ceiling = {t: max(ceilings[t]) for t in THREADS}
+    print()
+    print(f"sgemm ceiling (bertqa bench --gemm, best BERT-base shape, best round): "
+          + ", ".join(f"{ceiling[t]:.1f} GFLOP/s on {t} thread{'s' if t > 1 else ''}" for t in THREADS))
+    print(f"versions: PyTorch {versions['PyTorch']}, onnxruntime-node {versions['ONNX Runtime']}")
+    print(f"timed runs per cell: {args.rounds * args.runs}")
+    print()
+    print("| engine | S | threads | median ms | vs ONNX Runtime | GFLOP/s | % of sgemm ceiling |")
+    print("|---|---|---|---|---|---|---|")
+    results = []
+    for s in SEQ_LENS:
+        for t in THREADS:
+            ort_median = statistics.median(times[("ONNX Runtime", s, t)])
+            for name in ("bertqa", ONEDNN, "PyTorch", "ONNX Runtime"):
+                if (name, s, t) not in times:
+                    continue
+                med = statistics.median(times[(name, s, t)])
+                gflops = encoder_flops(config, s) / (med * 1e6)
+                print(f"| {name} | {s} | {t} | {med:.1f} | {med / ort_median:.2f}x | "
+                      f"{gflops:.1f} | {100 * gflops / ceiling[t]:.0f}% |")
+                results.append({"engine": name, "seq_len": s, "threads": t, "median_ms": med,
+                                "ratio_to_ort": med / ort_median, "gflops": gflops,
+                                "times_ms": times[(name, s, t)]})
+    with open(os.path.join(args.work, "results.json"), "w") as f:
+        json.dump({"date": time.strftime("%Y-%m-%d %H:%M %Z"), "versions": versions,
+                   "ceiling_gflops": ceiling, "results": results, "logits_agree": agree}, f, indent=1)
+    if not agree:
+        print("the engines' logits disagree beyond", LOGIT_TOLERANCE, file=sys.stderr)
+        return 1
+    return 0
+
+
+def torch_worker(model_dir):
+    import torch
+
+    import bert_torch
+
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
+    model = bert_torch.load_model(model_dir)
+    print(json.dumps({"ready": True, "version": torch.__version__}), flush=True)
+    for line in sys.stdin:
+        req = json.loads(line)
+        ids = torch.tensor([req["input_ids"]], dtype=torch.int64)
+        types = torch.tensor([req["token_type_ids"]], dtype=torch.int64)
+        with torch.inference_mode():
+            if req["cmd"] == "logits":
+                start, end = model(ids, types)
+                reply = {"start": start[0].tolist(), "end": end[0].tolist()}
+            else:
+                runs = []
+                for r in range(-req["warmup"], req["runs"]):
+                    t0 = time.perf_counter()
+                    model(ids, types)
+                    if r >= 0:
+                        runs.append((time.perf_counter() - t0) * 1e3)
+                reply = {"times_ms": runs}
+        print(json.dumps(reply), flush=True)
+    return 0
+
+
+def main():
+    sys.path.insert(0, HERE)
+    if len(sys.argv) >= 2 and sys.argv[1] == "torch-worker":
+        return torch_worker(sys.argv[2])
+    if len(sys.argv) >= 2 and sys.argv[1] == "export":
+        import bert_torch
+
+        bert_torch.export_onnx(bert_torch.load_model(sys.argv[2]), sys.argv[3], 128)
+        return 0
+    parser = argparse.ArgumentParser()
+    parser.add_argument("command", choices=["compare"])
+    parser.add_argument("--bertqa", required=True)
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--work", required=True)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--runs", type=int, default=5)
+    return compare(parser.parse_args())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+-- Odd settings give defined results or clear errors, never a hang.
+CREATE EXTENSION IF NOT EXISTS bertqa;
+CREATE TEMP TABLE odd_case AS SELECT
+	'What sport is growing in all California schools?'::text AS q,
+	'Rugby is also a growing sport in southern California, particularly at the high school level, with increasing numbers of schools adding rugby as an official school sport.'::text AS c;
+
+-- Windows too short for the question plus [CLS] and two [SEP]s, and for
+-- the question plus one context token.
+SET bertqa.max_seq_len = 8;
+SELECT answer FROM odd_case, qa_answer(q, c);
+SET bertqa.max_seq_len = 13;
+SELECT answer FROM odd_case, qa_answer(q, c);
+-- The question cut to fit leaves room for context, one token per window.
+SET bertqa.max_query_len = 4;
+SET bertqa.max_seq_len = 8;
+SELECT answer IS NOT NULL OR score IS NOT NULL AS defined FROM odd_case, qa_answer(q, c);
+RESET bertqa.max_query_len;
+-- Longer than the model's positions.
+SET bertqa.max_seq_len = 513;
+SELECT answer FROM odd_case, qa_answer(q, c);
+RESET bertqa.max_seq_len;
+-- Out of the settings' ranges.
+SET bertqa.max_seq_len = 7;
+SET bertqa.n_best = 0;
+SET bertqa.threads = 65;
+SET bertqa.null_threshold = 'NaN';
+
+-- A stride longer than a window: windows do not overlap, and the answer is
+-- the same as with a normal stride when the context fits in one window.
+SET bertqa.doc_stride = 4000;
+SELECT answer, answer_start, answer_end FROM odd_case, qa_answer(q, c);
+SET bertqa.max_seq_len = 24;
+SELECT count(*) > 0 AS answered FROM odd_case, qa_answers(q, c, 3);
+RESET bertqa.max_seq_len;
+RESET bertqa.doc_stride;
+
+-- One candidate, one-token answers.
+SET bertqa.n_best = 1;
+SELECT rank, answer FROM odd_case, qa_answers(q, c, 5);
+RESET bertqa.n_best;
+SET bertqa.max_answer_len = 1;
+SELECT rank, answer, answer_end - answer_start <= 12 AS one_token FROM odd_case, qa_answers(q, c, 3);
+RESET bertqa.max_answer_len;
+
+-- k out of range.
+SELECT count(*) FROM odd_case, qa_answers(q, c, 0);
+SELECT count(*) FROM odd_case, qa_answers(q, c, -1);
+SELECT count(*) FROM odd_case, qa_answers(q, c, 1000000);
+
+-- More threads than cores: the same answer.
+SET bertqa.threads = 64;
+SELECT answer, answer_start, answer_end FROM odd_case, qa_answer(q, c);
+SELECT threads FROM qa_model_info();
+RESET bertqa.threads;
+SELECT answer, answer_start, answer_end FROM odd_case, qa_answer(q, c);
+
+-- Empty and whitespace-only inputs.
+SELECT answer, answer_start, answer_end FROM qa_answer('', '');
+SELECT answer, answer_start, answer_end FROM qa_answer('Who?', '   ');
+SELECT answer, answer_start, answer_end FROM qa_answer(repeat('why ', 200), 'Bob went home.');

@@ -1,0 +1,15 @@
+src/cli/cmd_bench_tokenize.o: src/cli/cmd_bench_tokenize.c src/cli/cli.h \
+ src/core/bq_error.h src/core/qa.h src/core/bq_error.h src/core/encoder.h \
+ src/core/model.h src/core/tokenizer.h src/core/vocab.h \
+ src/core/squad_dataset.h src/core/tokenizer.h src/core/vocab.h
+src/cli/cli.h:
+src/core/bq_error.h:
+src/core/qa.h:
+src/core/bq_error.h:
+src/core/encoder.h:
+src/core/model.h:
+src/core/tokenizer.h:
+src/core/vocab.h:
+src/core/squad_dataset.h:
+src/core/tokenizer.h:
+src/core/vocab.h:

@@ -1,0 +1,13 @@
+src/cli/cmd_squad.o: src/cli/cmd_squad.c src/cli/cli.h \
+ src/core/bq_error.h src/core/qa.h src/core/bq_error.h src/core/encoder.h \
+ src/core/model.h src/core/tokenizer.h src/core/vocab.h \
+ src/core/squad_dataset.h
+src/cli/cli.h:
+src/core/bq_error.h:
+src/core/qa.h:
+src/core/bq_error.h:
+src/core/encoder.h:
+src/core/model.h:
+src/core/tokenizer.h:
+src/core/vocab.h:
+src/core/squad_dataset.h:

@@ -1,0 +1,466 @@
+/*
+ * kernels.c - the encoder's element-wise passes, portable and AVX-512.
+ *
+ * bertqa is built for the baseline x86-64 ISA (the packaged extension must
+ * load on any x86-64 CPU), which leaves these loops 4 floats wide.  The
+ * AVX-512 versions are compiled for that ISA alone and picked at run time
+ * when the CPU has it; they call glibc's 16-wide vector expf/erff (libmvec,
+ * which -lm brings in on x86-64).  Both paths accumulate sums in double
+ * and leave tails of fewer than 16 floats to scalar code.
+ */
+#include "kernels.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* 1/sqrt(2), for the exact GELU. */
+#define INV_SQRT2 0.70710678118654752440f
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define BQ_X86_KERNELS 1
+#include <immintrin.h>
+
+/* libmvec's 4-wide expf and erff, under the x86-64 vector function ABI names. */
+extern __m128 _ZGVbN4v_expf(__m128 x);
+extern __m128 _ZGVbN4v_erff(__m128 x);
+#endif
+
+/* ---- portable kernels ----------------------------------------------------- */
+
+/*
+ * x[i] = exp(x[i]) for n floats.
+ */
+static void
+exp_inplace(float *x, int n)
+{
+	int			i = 0;
+
+#ifdef BQ_X86_KERNELS
+	for (; i + 4 <= n; i += 4)
+		_mm_storeu_ps(x + i, _ZGVbN4v_expf(_mm_loadu_ps(x + i)));
+#endif
+	for (; i < n; i++)
+		x[i] = expf(x[i]);
+}
+
+/*
+ * x[i] = GELU(x[i]) = 0.5 x (1 + erf(x / √2)) for n floats.
+ */
+static void
+gelu_inplace(float *x, int n)
+{
+	int			i = 0;
+
+#ifdef BQ_X86_KERNELS
+	const __m128 half = _mm_set1_ps(0.5f);
+	const __m128 one = _mm_set1_ps(1.0f);
+	const __m128 inv_sqrt2 = _mm_set1_ps(INV_SQRT2);
+
+	for (; i + 4 <= n; i += 4)
+	{
+		__m128		v = _mm_loadu_ps(x + i);
+		__m128		e = _ZGVbN4v_erff(_mm_mul_ps(v, inv_sqrt2));
+
+		_mm_storeu_ps(x + i, _mm_mul_ps(_mm_mul_ps(half, v), _mm_add_ps(one, e)));
+	}
+#endif
+	for (; i < n; i++)
+		x[i] = 0.5f * x[i] * (1.0f + erff(x[i] * INV_SQRT2));
+}
+
+static void
+add_bias_portable(float *x, int rows, int cols, int ld, const float *bias)
+{
+	for (int r = 0; r < rows; r++)
+	{
+		float	   *row = x + (size_t) r * ld;
+
+		for (int j = 0; j < cols; j++)
+			row[j] += bias[j];
+	}
+}
+
+static void
+bias_gelu_portable(float *x, int rows, int cols, const float *bias)
+{
+	for (int r = 0; r < rows; r++)
+	{
+		float	   *row = x + (size_t) r * cols;
+
+		for (int j = 0; j < cols; j++)
+			row[j] += bias[j];
+		gelu_inplace(row, cols);
+	}
+}
+
+/*
+ * Four running maxima and sums keep the loops free of one long dependency
+ * chain.
+ */
+static void
+softmax_rows_portable(float *x, int rows, int cols, float *inv_sum)
+{
+	for (int r = 0; r < rows; r++)
+	{
+		float	   *row = x + (size_t) r * cols;
+		float		m0 = row[0],
+					m1 = row[0],
+					m2 = row[0],
+					m3 = row[0];
+		double		t0 = 0.0,
+					t1 = 0.0,
+					t2 = 0.0,
+					t3 = 0.0;
+		float		max;
+		int			j;
+
+		for (j = 0; j + 4 <= cols; j += 4)
+		{
+			m0 = row[j] > m0 ? row[j] : m0;
+			m1 = row[j + 1] > m1 ? row[j + 1] : m1;
+			m2 = row[j + 2] > m2 ? row[j + 2] : m2;
+			m3 = row[j + 3] > m3 ? row[j + 3] : m3;
+		}
+		for (; j < cols; j++)
+			m0 = row[j] > m0 ? row[j] : m0;
+		max = fmaxf(fmaxf(m0, m1), fmaxf(m2, m3));
+
+		for (j = 0; j < cols; j++)
+			row[j] -= max;
+		exp_inplace(row, cols);
+
+		for (j = 0; j + 4 <= cols; j += 4)
+		{
+			t0 += row[j];
+			t1 += row[j + 1];
+			t2 += row[j + 2];
+			t3 += row[j + 3];
+		}
+		for (; j < cols; j++)
+			t0 += row[j];
+		inv_sum[r] = (float) (1.0 / ((t0 + t1) + (t2 + t3)));
+	}
+}
+
+static void
+scale_rows_portable(float *x, int rows, int cols, int ld, const float *scale)
+{
+	for (int r = 0; r < rows; r++)
+	{
+		float	   *row = x + (size_t) r * ld;
+
+		for (int j = 0; j < cols; j++)
+			row[j] *= scale[r];
+	}
+}
+
+static void
+add_layer_norm_portable(float *out, float *x, const float *bias, const float *residual,
+						int rows, int cols, const float *gamma, const float *beta, float eps)
+{
+	for (int r = 0; r < rows; r++)
+	{
+		float	   *s = x + (size_t) r * cols;
+		const float *res = residual != NULL ? residual + (size_t) r * cols : NULL;
+		float	   *o = out + (size_t) r * cols;
+		double		mean = 0.0;
+		double		var = 0.0;
+		float		inv_std;
+
+		for (int j = 0; j < cols; j++)
+		{
+			if (bias != NULL)
+				s[j] += bias[j];
+			if (res != NULL)
+				s[j] += res[j];
+			mean += s[j];
+		}
+		mean /= cols;
+		for (int j = 0; j < cols; j++)
+		{
+			double		d = s[j] - mean;
+
+			var += d * d;
+		}
+		var /= cols;
+		inv_std = (float) (1.0 / sqrt(var + (double) eps));
+		for (int j = 0; j < cols; j++)
+			o[j] = ((float) (s[j] - mean)) * inv_std * gamma[j] + beta[j];
+	}
+}
+
+/* ---- AVX-512 kernels ------------------------------------------------------ */
+
+#ifdef BQ_X86_KERNELS
+#pragma GCC push_options
+#pragma GCC target("avx512f")
+
+/* libmvec's 16-wide expf and erff. */
+extern __m512 _ZGVeN16v_expf(__m512 x);
+extern __m512 _ZGVeN16v_erff(__m512 x);
+
+/*
+ * acc += the 16 floats of v, widened to double.
+ */
+static inline __m512d
+accumulate_pd(__m512d acc, __m512 v)
+{
+	__m256		hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
+
+	acc = _mm512_add_pd(acc, _mm512_cvtps_pd(_mm512_castps512_ps256(v)));
+	return _mm512_add_pd(acc, _mm512_cvtps_pd(hi));
+}
+
+static void
+add_bias_avx512(float *x, int rows, int cols, int ld, const float *bias)
+{
+	for (int r = 0; r < rows; r++)
+	{
+		float	   *row = x + (size_t) r * ld;
+		int			j = 0;
+
+		for (; j + 16 <= cols; j += 16)
+			_mm512_storeu_ps(row + j, _mm512_add_ps(_mm512_loadu_ps(row + j),
+													_mm512_loadu_ps(bias + j)));
+		for (; j < cols; j++)
+			row[j] += bias[j];
+	}
+}
+
+static void
+bias_gelu_avx512(float *x, int rows, int cols, const float *bias)
+{
+	const __m512 half = _mm512_set1_ps(0.5f);
+	const __m512 one = _mm512_set1_ps(1.0f);
+	const __m512 inv_sqrt2 = _mm512_set1_ps(INV_SQRT2);
+
+	for (int r = 0; r < rows; r++)
+	{
+		float	   *row = x + (size_t) r * cols;
+		int			j = 0;
+
+		for (; j + 16 <= cols; j += 16)
+		{
+			__m512		v = _mm512_add_ps(_mm512_loadu_ps(row + j), _mm512_loadu_ps(bias + j));
+			__m512		e = _ZGVeN16v_erff(_mm512_mul_ps(v, inv_sqrt2));
+
+			_mm512_storeu_ps(row + j, _mm512_mul_ps(_mm512_mul_ps(half, v), _mm512_add_ps(one, e)));
+		}
+		for (; j < cols; j++)
+		{
+			row[j] += bias[j];
+			gelu_inplace(row + j, 1);
+		}
+	}
+}
+
+static void
+softmax_rows_avx512(float *x, int rows, int cols, float *inv_sum)
+{
+	for (int r = 0; r < rows; r++)
+	{
+		float	   *row = x + (size_t) r * cols;
+		__m512		vmax = _mm512_set1_ps(row[0]);
+		__m512d		acc = _mm512_setzero_pd();
+		float		max;
+		double		sum;
+		int			j;
+
+		for (j = 0; j + 16 <= cols; j += 16)
+			vmax = _mm512_max_ps(vmax, _mm512_loadu_ps(row + j));
+		max = _mm512_reduce_max_ps(vmax);
+		for (; j < cols; j++)
+			max = row[j] > max ? row[j] : max;
+
+		vmax = _mm512_set1_ps(max);
+		for (j = 0; j + 16 <= cols; j += 16)
+		{
+			__m512		e = _ZGVeN16v_expf(_mm512_sub_ps(_mm512_loadu_ps(row + j), vmax));
+
+			_mm512_storeu_ps(row + j, e);
+			acc = accumulate_pd(acc, e);
+		}
+		sum = _mm512_reduce_add_pd(acc);
+		for (; j < cols; j++)
+		{
+			row[j] = expf(row[j] - max);
+			sum += row[j];
+		}
+		inv_sum[r] = (float) (1.0 / sum);
+	}
+}
+
+static void
+scale_rows_avx512(float *x, int rows, int cols, int ld, const float *scale)
+{
+	for (int r = 0; r < rows; r++)
+	{
+		float	   *row = x + (size_t) r * ld;
+		__m512		s = _mm512_set1_ps(scale[r]);
+		int			j = 0;
+
+		for (; j + 16 <= cols; j += 16)
+			_mm512_storeu_ps(row + j, _mm512_mul_ps(_mm512_loadu_ps(row + j), s));
+		for (; j < cols; j++)
+			row[j] *= scale[r];
+	}
+}
+
+static void
+add_layer_norm_avx512(float *out, float *x, const float *bias, const float *residual,
+					  int rows, int cols, const float *gamma, const float *beta, float eps)
+{
+	for (int r = 0; r < rows; r++)
+	{
+		float	   *s = x + (size_t) r * cols;
+		const float *res = residual != NULL ? residual + (size_t) r * cols : NULL;
+		float	   *o = out + (size_t) r * cols;
+		__m512d		acc = _mm512_setzero_pd();
+		double		mean;
+		double		var;
+		float		inv_std;
+		__m512		vmean;
+		__m512		vinv;
+		int			j;
+
+		/* s = x + bias + residual, and its mean */
+		for (j = 0; j + 16 <= cols; j += 16)
+		{
+			__m512		v = _mm512_loadu_ps(s + j);
+
+			if (bias != NULL)
+				v = _mm512_add_ps(v, _mm512_loadu_ps(bias + j));
+			if (res != NULL)
+				v = _mm512_add_ps(v, _mm512_loadu_ps(res + j));
+			_mm512_storeu_ps(s + j, v);
+			acc = accumulate_pd(acc, v);
+		}
+		mean = _mm512_reduce_add_pd(acc);
+		for (; j < cols; j++)
+		{
+			if (bias != NULL)
+				s[j] += bias[j];
+			if (res != NULL)
+				s[j] += res[j];
+			mean += s[j];
+		}
+		mean /= cols;
+
+		/* the variance, from the deviations in double */
+		{
+			__m512d		m = _mm512_set1_pd(mean);
+			__m512d		sq = _mm512_setzero_pd();
+
+			for (j = 0; j + 8 <= cols; j += 8)
+			{
+				__m512d		d = _mm512_sub_pd(_mm512_cvtps_pd(_mm256_loadu_ps(s + j)), m);
+
+				sq = _mm512_fmadd_pd(d, d, sq);
+			}
+			var = _mm512_reduce_add_pd(sq);
+			for (; j < cols; j++)
+				var += (s[j] - mean) * (s[j] - mean);
+		}
+		var /= cols;
+		inv_std = (float) (1.0 / sqrt(var + (double) eps));
+
+		vmean = _mm512_set1_ps((float) mean);
+		vinv = _mm512_set1_ps(inv_std);
+		for (j = 0; j + 16 <= cols; j += 16)
+		{
+			__m512		n = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(s + j), vmean), vinv);
+
+			_mm512_storeu_ps(o + j, _mm512_fmadd_ps(n, _mm512_loadu_ps(gamma + j),
+													_mm512_loadu_ps(beta + j)));
+		}
+		for (; j < cols; j++)
+			o[j] = ((float) (s[j] - mean)) * inv_std * gamma[j] + beta[j];
+	}
+}
+
+#pragma GCC pop_options
+#endif							/* BQ_X86_KERNELS */
+
+/* ---- dispatch ------------------------------------------------------------- */
+
+/*
+ * Whether the AVX-512 kernels can run here.  __builtin_cpu_supports reads
+ * flags computed once per process, so asking on every call costs nothing.
+ */
+static bool
+have_avx512(void)
+{
+#ifdef BQ_X86_KERNELS
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("avx512f");
+#else
+	return false;
+#endif
+}
+
+void
+bq_add_bias(float *x, int rows, int cols, int ld, const float *bias)
+{
+#ifdef BQ_X86_KERNELS
+	if (have_avx512())
+	{
+		add_bias_avx512(x, rows, cols, ld, bias);
+		return;
+	}
+#endif
+	add_bias_portable(x, rows, cols, ld, bias);
+}
+
+void
+bq_bias_gelu(float *x, int rows, int cols, const float *bias)
+{
+#ifdef BQ_X86_KERNELS
+	if (have_avx512())
+	{
+		bias_gelu_avx512(x, rows, cols, bias);
+		return;
+	}
+#endif
+	bias_gelu_portable(x, rows, cols, bias);
+}
+
+void
+bq_softmax_rows(float *x, int rows, int cols, float *inv_sum)
+{
+#ifdef BQ_X86_KERNELS
+	if (have_avx512())
+	{
+		softmax_rows_avx512(x, rows, cols, inv_sum);
+		return;
+	}
+#endif
+	softmax_rows_portable(x, rows, cols, inv_sum);
+}
+
+void
+bq_scale_rows(float *x, int rows, int cols, int ld, const float *scale)
+{
+#ifdef BQ_X86_KERNELS
+	if (have_avx512())
+	{
+		scale_rows_avx512(x, rows, cols, ld, scale);
+		return;
+	}
+#endif
+	scale_rows_portable(x, rows, cols, ld, scale);
+}
+
+void
+bq_add_layer_norm(float *out, float *x, const float *bias, const float *residual,
+				  int rows, int cols, const float *gamma, const float *beta, float eps)
+{
+#ifdef BQ_X86_KERNELS
+	if (have_avx512())
+	{
+		add_layer_norm_avx512(out, x, bias, residual, rows, cols, gamma, beta, eps);
+		return;
+	}
+#endif
+	add_layer_norm_portable(out, x, bias, residual, rows, cols, gamma, beta, eps);
+}

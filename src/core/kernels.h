@@ -1,0 +1,37 @@
+/*
+ * kernels.h - the encoder's element-wise passes between matrix products.
+ *
+ * Each runs over rows of fp32 activations that are still in cache from the
+ * product before it.  On CPUs with AVX-512 they run 16 floats at a time
+ * (chosen once, at run time, from the CPU's features); elsewhere on
+ * portable code.  Reductions accumulate in double on both paths, so the
+ * two agree to float rounding.
+ */
+#ifndef BQ_KERNELS_H
+#define BQ_KERNELS_H
+
+/* x[r][:cols] += bias for 'rows' rows of stride 'ld'. */
+void		bq_add_bias(float *x, int rows, int cols, int ld, const float *bias);
+
+/* x = GELU(x + bias), the exact (erf) GELU, on rows of width 'cols'. */
+void		bq_bias_gelu(float *x, int rows, int cols, const float *bias);
+
+/*
+ * x = exp(x - max(row)) on rows of width 'cols'; inv_sum[r] = 1 / Σ row,
+ * for the caller to apply to a narrower product.
+ */
+void		bq_softmax_rows(float *x, int rows, int cols, float *inv_sum);
+
+/* x[r][:cols] *= scale[r] for 'rows' rows of stride 'ld'. */
+void		bq_scale_rows(float *x, int rows, int cols, int ld, const float *scale);
+
+/*
+ * out = LayerNorm(x + bias + residual) * gamma + beta, row by row, over
+ * width 'cols'; 'bias' and 'residual' may be NULL; 'out' may be 'residual'.
+ * 'x' is overwritten with the sum.
+ */
+void		bq_add_layer_norm(float *out, float *x, const float *bias, const float *residual,
+							  int rows, int cols, const float *gamma, const float *beta,
+							  float eps);
+
+#endif							/* BQ_KERNELS_H */

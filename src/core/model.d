@@ -1,0 +1,12 @@
+src/core/model.o: src/core/model.c src/core/model.h src/core/bq_error.h \
+ src/core/tokenizer.h src/core/vocab.h src/core/model_config.h \
+ src/core/safetensors.h src/core/nemo_archive.h \
+ src/core/torch_checkpoint.h
+src/core/model.h:
+src/core/bq_error.h:
+src/core/tokenizer.h:
+src/core/vocab.h:
+src/core/model_config.h:
+src/core/safetensors.h:
+src/core/nemo_archive.h:
+src/core/torch_checkpoint.h:

@@ -1,0 +1,51 @@
+src/pg/pg_model.o: src/pg/pg_model.c src/pg/pg_bertqa.h \
+ /usr/include/postgresql/15/server/postgres.h \
+ /usr/include/postgresql/15/server/c.h \
+ /usr/include/postgresql/15/server/postgres_ext.h \
+ /usr/include/postgresql/15/server/pg_config_ext.h \
+ /usr/include/postgresql/15/server/pg_config.h \
+ /usr/include/postgresql/15/server/pg_config_manual.h \
+ /usr/include/postgresql/15/server/pg_config_os.h \
+ /usr/include/postgresql/15/server/port.h \
+ /usr/include/postgresql/15/server/utils/elog.h \
+ /usr/include/postgresql/15/server/utils/errcodes.h \
+ /usr/include/postgresql/15/server/utils/palloc.h src/core/bq_error.h \
+ src/core/encoder.h src/core/bq_error.h src/core/model.h \
+ src/core/tokenizer.h src/core/vocab.h src/core/model.h src/core/qa.h \
+ src/core/encoder.h src/core/blas.h \
+ /usr/include/postgresql/15/server/miscadmin.h \
+ /usr/include/postgresql/15/server/datatype/timestamp.h \
+ /usr/include/postgresql/15/server/pgtime.h \
+ /usr/include/postgresql/15/server/storage/fd.h \
+ /usr/include/postgresql/15/server/utils/memutils.h \
+ /usr/include/postgresql/15/server/nodes/memnodes.h \
+ /usr/include/postgresql/15/server/nodes/nodes.h
+src/pg/pg_bertqa.h:
+/usr/include/postgresql/15/server/postgres.h:
+/usr/include/postgresql/15/server/c.h:
+/usr/include/postgresql/15/server/postgres_ext.h:
+/usr/include/postgresql/15/server/pg_config_ext.h:
+/usr/include/postgresql/15/server/pg_config.h:
+/usr/include/postgresql/15/server/pg_config_manual.h:
+/usr/include/postgresql/15/server/pg_config_os.h:
+/usr/include/postgresql/15/server/port.h:
+/usr/include/postgresql/15/server/utils/elog.h:
+/usr/include/postgresql/15/server/utils/errcodes.h:
+/usr/include/postgresql/15/server/utils/palloc.h:
+src/core/bq_error.h:
+src/core/encoder.h:
+src/core/bq_error.h:
+src/core/model.h:
+src/core/tokenizer.h:
+src/core/vocab.h:
+src/core/model.h:
+src/core/qa.h:
+src/core/encoder.h:
+src/core/blas.h:
+/usr/include/postgresql/15/server/miscadmin.h:
+/usr/include/postgresql/15/server/datatype/timestamp.h:
+/usr/include/postgresql/15/server/pgtime.h:
+/usr/include/postgresql/15/server/storage/fd.h:
+/usr/include/postgresql/15/server/utils/memutils.h:
+/usr/include/postgresql/15/server/nodes/memnodes.h:
+/usr/include/postgresql/15/server/nodes/nodes.h:
