@@ -390,8 +390,12 @@ parse_header(BqSafetensors *st, BqError *err)
 	return rc;
 }
 
+/*
+ * Index a buffer the caller keeps alive.
+ */
 BqSafetensors *
-bq_safetensors_parse(const void *bytes, size_t size, const char *name, BqError *err)
+bq_tensor_file_from_bytes(const void *bytes, size_t size, const char *name,
+						  BqTensorIndexer index, BqError *err)
 {
 	BqSafetensors *st = calloc(1, sizeof(BqSafetensors));
 
@@ -403,7 +407,7 @@ bq_safetensors_parse(const void *bytes, size_t size, const char *name, BqError *
 	}
 	st->bytes = bytes;
 	st->size = size;
-	if (parse_header(st, err) != BQ_OK)
+	if (index(st, err) != BQ_OK)
 	{
 		bq_safetensors_close(st);
 		return NULL;
@@ -416,66 +420,73 @@ bq_safetensors_parse(const void *bytes, size_t size, const char *name, BqError *
  * copy of the weights, whatever the number of processes using them.
  */
 BqSafetensors *
-bq_safetensors_open(const char *path, BqError *err)
+bq_tensor_file_open(const char *path, const char *what, BqTensorIndexer index, BqError *err)
 {
 	struct stat sb;
-	void	   *map = NULL;
+	void	   *map;
 	BqSafetensors *st;
 	int			fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
 	{
 		bq_fail(err, errno == ENOENT ? BQ_ERR_NOT_FOUND : BQ_ERR_IO,
-				"could not open model file \"%s\": %s", path, strerror(errno));
+				"could not open %s \"%s\": %s", what, path, strerror(errno));
 		return NULL;
 	}
 	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))
 	{
-		bq_fail(err, BQ_ERR_IO, "model file \"%s\" is not a regular file", path);
+		bq_fail(err, BQ_ERR_IO, "%s \"%s\" is not a regular file", what, path);
 		close(fd);
 		return NULL;
 	}
-	if ((uint64_t) sb.st_size > SIZE_MAX / 2)
+	if (sb.st_size == 0 || (uint64_t) sb.st_size > SIZE_MAX / 2)
 	{
-		bq_fail(err, BQ_ERR_FORMAT, "model file \"%s\" is too large to map", path);
+		bq_fail(err, BQ_ERR_FORMAT, "%s \"%s\" is %s", what, path,
+				sb.st_size == 0 ? "empty" : "too large to map");
 		close(fd);
 		return NULL;
 	}
-	if (sb.st_size > 0)
-	{
-		map = mmap(NULL, (size_t) sb.st_size, PROT_READ, MAP_SHARED, fd, 0);
-		if (map == MAP_FAILED)
-		{
-			bq_fail(err, BQ_ERR_IO, "could not map model file \"%s\": %s", path, strerror(errno));
-			close(fd);
-			return NULL;
-		}
-	}
+	map = mmap(NULL, (size_t) sb.st_size, PROT_READ, MAP_SHARED, fd, 0);
 	close(fd);
-
+	if (map == MAP_FAILED)
+	{
+		bq_fail(err, BQ_ERR_IO, "could not map %s \"%s\": %s", what, path, strerror(errno));
+		return NULL;
+	}
 	st = calloc(1, sizeof(BqSafetensors));
 	if (st == NULL || (st->name = strdup(path)) == NULL)
 	{
 		free(st);
-		if (map != NULL)
-			munmap(map, (size_t) sb.st_size);
+		munmap(map, (size_t) sb.st_size);
 		bq_fail(err, BQ_ERR_NOMEM, "out of memory opening \"%s\"", path);
 		return NULL;
 	}
 	st->bytes = map;
 	st->size = (size_t) sb.st_size;
-	st->mapped = map != NULL;
+	st->mapped = true;
 	st->identity.device = (uint64_t) sb.st_dev;
 	st->identity.inode = (uint64_t) sb.st_ino;
 	st->identity.size = (uint64_t) sb.st_size;
 	st->identity.mtime_sec = (int64_t) sb.st_mtim.tv_sec;
 	st->identity.mtime_nsec = (int64_t) sb.st_mtim.tv_nsec;
-	if (parse_header(st, err) != BQ_OK)
+	if (index(st, err) != BQ_OK)
 	{
 		bq_safetensors_close(st);
 		return NULL;
 	}
 	return st;
+}
+
+BqSafetensors *
+bq_safetensors_parse(const void *bytes, size_t size, const char *name, BqError *err)
+{
+	return bq_tensor_file_from_bytes(bytes, size, name, parse_header, err);
+}
+
+BqSafetensors *
+bq_safetensors_open(const char *path, BqError *err)
+{
+	return bq_tensor_file_open(path, "model file", parse_header, err);
 }
 
 void

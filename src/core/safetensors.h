@@ -80,6 +80,19 @@ BqSafetensors *bq_safetensors_parse(const void *bytes, size_t size, const char *
 
 void		bq_safetensors_close(BqSafetensors *st);
 
+/*
+ * The two steps every weight-file format shares, with the format's own
+ * index builder (which fills st->tensors from st->bytes): wrapping a buffer,
+ * and mapping a file read-only and shared.  'what' names the kind of file
+ * in messages ("model file", "checkpoint").
+ */
+typedef int (*BqTensorIndexer) (BqSafetensors *st, BqError *err);
+
+BqSafetensors *bq_tensor_file_from_bytes(const void *bytes, size_t size, const char *name,
+										 BqTensorIndexer index, BqError *err);
+BqSafetensors *bq_tensor_file_open(const char *path, const char *what,
+								   BqTensorIndexer index, BqError *err);
+
 /* The tensor called 'name', or NULL. */
 const BqTensor *bq_safetensors_find(const BqSafetensors *st, const char *name);
 

@@ -297,72 +297,11 @@ read_checkpoint(BqSafetensors *st, BqError *err)
 BqSafetensors *
 bq_torch_checkpoint_parse(const void *bytes, size_t size, const char *name, BqError *err)
 {
-	BqSafetensors *st = calloc(1, sizeof(BqSafetensors));
-
-	if (st == NULL || (st->name = strdup(name)) == NULL)
-	{
-		free(st);
-		bq_fail(err, BQ_ERR_NOMEM, "out of memory reading \"%s\"", name);
-		return NULL;
-	}
-	st->bytes = bytes;
-	st->size = size;
-	if (read_checkpoint(st, err) != BQ_OK)
-	{
-		bq_safetensors_close(st);
-		return NULL;
-	}
-	return st;
+	return bq_tensor_file_from_bytes(bytes, size, name, read_checkpoint, err);
 }
 
 BqSafetensors *
 bq_torch_checkpoint_open(const char *path, BqError *err)
 {
-	struct stat sb;
-	void	   *map;
-	BqSafetensors *st;
-	int			fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-	{
-		bq_fail(err, errno == ENOENT ? BQ_ERR_NOT_FOUND : BQ_ERR_IO,
-				"could not open checkpoint \"%s\": %s", path, strerror(errno));
-		return NULL;
-	}
-	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size == 0 ||
-		(uint64_t) sb.st_size > SIZE_MAX / 2)
-	{
-		bq_fail(err, BQ_ERR_FORMAT, "checkpoint \"%s\" is not a regular file of usable size", path);
-		close(fd);
-		return NULL;
-	}
-	map = mmap(NULL, (size_t) sb.st_size, PROT_READ, MAP_SHARED, fd, 0);
-	close(fd);
-	if (map == MAP_FAILED)
-	{
-		bq_fail(err, BQ_ERR_IO, "could not map checkpoint \"%s\": %s", path, strerror(errno));
-		return NULL;
-	}
-	st = calloc(1, sizeof(BqSafetensors));
-	if (st == NULL || (st->name = strdup(path)) == NULL)
-	{
-		free(st);
-		munmap(map, (size_t) sb.st_size);
-		bq_fail(err, BQ_ERR_NOMEM, "out of memory opening \"%s\"", path);
-		return NULL;
-	}
-	st->bytes = map;
-	st->size = (size_t) sb.st_size;
-	st->mapped = true;
-	st->identity.device = (uint64_t) sb.st_dev;
-	st->identity.inode = (uint64_t) sb.st_ino;
-	st->identity.size = (uint64_t) sb.st_size;
-	st->identity.mtime_sec = (int64_t) sb.st_mtim.tv_sec;
-	st->identity.mtime_nsec = (int64_t) sb.st_mtim.tv_nsec;
-	if (read_checkpoint(st, err) != BQ_OK)
-	{
-		bq_safetensors_close(st);
-		return NULL;
-	}
-	return st;
+	return bq_tensor_file_open(path, "checkpoint", read_checkpoint, err);
 }

@@ -9,20 +9,7 @@ MODEL=test/fixtures/tiny-model
 VOCAB=$MODEL/vocab.txt
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-passed=0
-failed=0
-
-# check NAME COMMAND...: the command must succeed.
-check() {
-	local name=$1
-	shift
-	if "$@"; then
-		passed=$((passed + 1))
-	else
-		failed=$((failed + 1))
-		echo "FAIL: $name" >&2
-	fi
-}
+. test/cli/lib/check.sh
 
 # tokenize: good lines are written, bad lines are named on stderr, exit 2.
 printf '%s\n' '{"text": "Hello, World!"}' '{"text": 5}' 'not json' '{"text": "caf\u00e9"}' |
@@ -78,5 +65,4 @@ done
 $BQ no-such-command 2>/dev/null
 check "unknown command exits 2" test $? = 2
 
-echo "test/cli/test_cli.sh: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+check_summary test/cli/test_cli.sh

@@ -11,19 +11,7 @@ MODEL=test/fixtures/tiny-model
 FORMATS=test/fixtures/tiny-model-formats
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-passed=0
-failed=0
-
-check() {
-	local name=$1
-	shift
-	if "$@"; then
-		passed=$((passed + 1))
-	else
-		failed=$((failed + 1))
-		echo "FAIL: $name" >&2
-	fi
-}
+. test/cli/lib/check.sh
 
 # A few windows of ids: a question, a context, and one of 384 tokens.
 {
@@ -71,5 +59,4 @@ check "a missing input fails" test $? = 1
 $BQ convert --in "$tmp/pytorch" 2>/dev/null
 check "convert without --out is a usage error" test $? = 2
 
-echo "test_formats.sh: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+check_summary test/cli/test_formats.sh
