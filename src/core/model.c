@@ -13,12 +13,14 @@
 #include "model.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "model_config.h"
 #include "nemo_archive.h"
@@ -554,6 +556,41 @@ check_finite(const BqModel *model, const SlotList *list, BqError *err)
 }
 
 /*
+ * check_finite, once per model file and cache directory rather than once per
+ * process: a marker named after the file's identity records that the scan
+ * passed, so every later load (each new PostgreSQL backend) skips a pass over
+ * all the weights.  Without a cache directory, scan every time.
+ */
+static int
+check_finite_once(const BqModel *model, const SlotList *list,
+				  const BqModelLoadOptions *options, BqError *err)
+{
+	char	   *marker = NULL;
+	int			rc;
+
+	if (options != NULL && options->cache_dir != NULL && model->file->mapped)
+	{
+		marker = bq_cache_path(options->cache_dir, model->file->name,
+							   &model->file->identity, ".finite");
+		if (marker != NULL && access(marker, F_OK) == 0)
+		{
+			free(marker);
+			return BQ_OK;
+		}
+	}
+	rc = check_finite(model, list, err);
+	if (rc == BQ_OK && marker != NULL)
+	{
+		int			fd = open(marker, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+		if (fd >= 0)
+			close(fd);
+	}
+	free(marker);
+	return rc;
+}
+
+/*
  * Map model.safetensors (or else pytorch_model.bin) and point every weight
  * at fp32 data.
  */
@@ -601,7 +638,7 @@ load_weights(BqModel *model, const BqModelLoadOptions *options, BqError *err)
 	else
 		rc = bind_private(model, &list, err);
 	if (rc == BQ_OK)
-		rc = check_finite(model, &list, err);
+		rc = check_finite_once(model, &list, options, err);
 	free(list.slots);
 	if (rc == BQ_OK)
 	{
