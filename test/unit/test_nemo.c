@@ -33,9 +33,9 @@
 
 /* ---- helpers ---------------------------------------------------------- */
 
-/* Files in 'dir' (not . and ..). */
+/* Entries of 'dir' (not . and ..) whose names end in 'suffix' ("" for all). */
 static int
-count_entries(const char *dir)
+count_entries_ending(const char *dir, const char *suffix)
 {
 	DIR		   *d = opendir(dir);
 	struct dirent *e;
@@ -44,9 +44,23 @@ count_entries(const char *dir)
 	if (d == NULL)
 		return -1;
 	while ((e = readdir(d)) != NULL)
-		n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+	{
+		size_t		len = strlen(e->d_name);
+		size_t		suffix_len = strlen(suffix);
+
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		n += len >= suffix_len && strcmp(e->d_name + len - suffix_len, suffix) == 0;
+	}
 	closedir(d);
 	return n;
+}
+
+/* Files in 'dir' (not . and ..). */
+static int
+count_entries(const char *dir)
+{
+	return count_entries_ending(dir, "");
 }
 
 /* Remove 'dir' and the files (and one level of directories) inside. */
@@ -392,17 +406,17 @@ test_nemo_cache(void)
 	m = bq_model_load_with(copy, &options, &err);
 	CHECK(m != NULL && strcmp(m->format, "nemo") == 0);
 	bq_model_free(m);
-	CHECK_INT_EQ(count_entries(cache), 1);
+	CHECK_INT_EQ(count_entries_ending(cache, ".nemo.d"), 1);
 	m = bq_model_load_with(copy, &options, &err);
 	CHECK(m != NULL);
 	bq_model_free(m);
-	CHECK_INT_EQ(count_entries(cache), 1);	/* reused */
+	CHECK_INT_EQ(count_entries_ending(cache, ".nemo.d"), 1);	/* reused */
 
 	CHECK(utimensat(AT_FDCWD, copy, times, 0) == 0);
 	m = bq_model_load_with(copy, &options, &err);
 	CHECK(m != NULL);
 	bq_model_free(m);
-	CHECK_INT_EQ(count_entries(cache), 2);	/* the changed file is unpacked anew */
+	CHECK_INT_EQ(count_entries_ending(cache, ".nemo.d"), 2);	/* the changed file is unpacked anew */
 	remove_tree(cache);
 	unlink(copy);
 	rmdir(tmp);
