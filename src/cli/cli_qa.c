@@ -4,6 +4,7 @@
  */
 #include "cli.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,26 +35,32 @@ cli_qa_options_help(FILE *out)
 			"  --null-threshold X     no answer when null score - best score > X (0.0)\n");
 }
 
-/*
- * Options taking a whole number, where each goes, and which setting bit it
- * marks as chosen.
- */
-static int *
-int_option_target(CliQaOptions *options, const char *name, unsigned *bit)
+/* An option taking a whole number: where its value goes, what it marks chosen. */
+typedef struct IntOption
 {
-	*bit = 0;
-	if (strcmp(name, "--threads") == 0)
-		return &options->threads;
-	if (strcmp(name, "--max-seq-len") == 0)
-		return (*bit = BQ_QA_SET_MAX_SEQ_LEN), &options->settings.max_seq_len;
-	if (strcmp(name, "--doc-stride") == 0)
-		return (*bit = BQ_QA_SET_DOC_STRIDE), &options->settings.doc_stride;
-	if (strcmp(name, "--max-query-len") == 0)
-		return (*bit = BQ_QA_SET_MAX_QUERY_LEN), &options->settings.max_query_len;
-	if (strcmp(name, "--max-answer-len") == 0)
-		return (*bit = BQ_QA_SET_MAX_ANSWER_LEN), &options->settings.max_answer_len;
-	if (strcmp(name, "--n-best") == 0)
-		return (*bit = BQ_QA_SET_N_BEST), &options->settings.n_best;
+	const char *name;
+	size_t		offset;			/* of the int within CliQaOptions */
+	unsigned	chosen_bit;		/* BQ_QA_SET_* bit, 0 for --threads */
+} IntOption;
+
+static const IntOption int_options[] = {
+	{"--threads", offsetof(CliQaOptions, threads), 0},
+	{"--max-seq-len", offsetof(CliQaOptions, settings.max_seq_len), BQ_QA_SET_MAX_SEQ_LEN},
+	{"--doc-stride", offsetof(CliQaOptions, settings.doc_stride), BQ_QA_SET_DOC_STRIDE},
+	{"--max-query-len", offsetof(CliQaOptions, settings.max_query_len), BQ_QA_SET_MAX_QUERY_LEN},
+	{"--max-answer-len", offsetof(CliQaOptions, settings.max_answer_len), BQ_QA_SET_MAX_ANSWER_LEN},
+	{"--n-best", offsetof(CliQaOptions, settings.n_best), BQ_QA_SET_N_BEST},
+};
+
+/*
+ * The whole-number option called 'name', or NULL.
+ */
+static const IntOption *
+find_int_option(const char *name)
+{
+	for (size_t i = 0; i < sizeof(int_options) / sizeof(int_options[0]); i++)
+		if (strcmp(name, int_options[i].name) == 0)
+			return &int_options[i];
 	return NULL;
 }
 
@@ -62,10 +69,9 @@ cli_qa_option(const char *command, int argc, char **argv, int *i,
 			  CliQaOptions *options)
 {
 	const char *name = argv[*i];
-	unsigned	bit;
-	int		   *target = int_option_target(options, name, &bit);
+	const IntOption *int_option = find_int_option(name);
 
-	if (target == NULL && strcmp(name, "--model") != 0 &&
+	if (int_option == NULL && strcmp(name, "--model") != 0 &&
 		strcmp(name, "--null-threshold") != 0)
 		return 0;
 	if (*i + 1 >= argc)
@@ -82,9 +88,14 @@ cli_qa_option(const char *command, int argc, char **argv, int *i,
 			return -1;
 		options->chosen |= BQ_QA_SET_NULL_THRESHOLD;
 	}
-	else if (!cli_parse_int(command, name, argv[*i], 1, 1000000, target))
-		return -1;
-	options->chosen |= bit;
+	else
+	{
+		int		   *target = (int *) ((char *) options + int_option->offset);
+
+		if (!cli_parse_int(command, name, argv[*i], 1, 1000000, target))
+			return -1;
+		options->chosen |= int_option->chosen_bit;
+	}
 	return 1;
 }
 
