@@ -58,6 +58,30 @@ constant_init(const char *name)
 	return NAN;
 }
 
+/* The generator's state while the weights are written. */
+typedef struct RandomWeights
+{
+	CliRandom	rng;
+	int64_t		parameters;		/* floats written so far */
+} RandomWeights;
+
+/*
+ * Weight 'index': its constant initial value (LayerNorm gains, biases) or
+ * N(0, INIT_STDDEV) draws, in 'scratch'.
+ */
+static const void *
+random_weight(int index, const BqWeightSpec *spec, size_t elements, float *scratch,
+			  void *arg, BqError *err)
+{
+	RandomWeights *state = arg;
+	double		value = constant_init(spec->name);
+
+	for (size_t j = 0; j < elements; j++)
+		scratch[j] = (float) (isnan(value) ? cli_random_normal(&state->rng, INIT_STDDEV) : value);
+	state->parameters += (int64_t) elements;
+	return scratch;
+}
+
 /*
  * Stream every weight into 'path', generated tensor by tensor.
  */
@@ -67,52 +91,12 @@ write_weights(const char *path, const BqConfig *config, uint64_t seed, int64_t *
 {
 	char		seed_text[32];
 	const char *metadata[] = {"format", "pt", "bertqa_init_seed", seed_text, NULL};
-	int			count;
-	BqWeightSpec *weights = bq_model_weight_specs(config, &count);
-	BqTensorSpec *specs = calloc((size_t) count, sizeof(BqTensorSpec));
-	BqSafetensorsWriter *w = NULL;
-	CliRandom	rng = {seed};
-	float	   *buf = NULL;
-	int64_t		largest = 0;
-	int			rc = BQ_OK;
+	RandomWeights state = {{seed}, 0};
+	int			rc;
 
 	snprintf(seed_text, sizeof(seed_text), "%llu", (unsigned long long) seed);
-	if (weights == NULL || specs == NULL)
-		rc = bq_fail(err, BQ_ERR_NOMEM, "out of memory");
-	*parameters = 0;
-	for (int i = 0; rc == BQ_OK && i < count; i++)
-	{
-		int64_t		elements = weights[i].shape[0] * (weights[i].ndim == 2 ? weights[i].shape[1] : 1);
-
-		specs[i].name = weights[i].name;
-		specs[i].dtype_name = "F32";
-		specs[i].ndim = weights[i].ndim;
-		specs[i].shape[0] = weights[i].shape[0];
-		specs[i].shape[1] = weights[i].shape[1];
-		if (elements > largest)
-			largest = elements;
-		*parameters += elements;
-	}
-	if (rc == BQ_OK && (buf = malloc((size_t) largest * sizeof(float))) == NULL)
-		rc = bq_fail(err, BQ_ERR_NOMEM, "out of memory");
-	if (rc == BQ_OK && (w = bq_safetensors_create(path, specs, count, metadata, err)) == NULL)
-		rc = err->status;
-	for (int i = 0; rc == BQ_OK && i < count; i++)
-	{
-		int64_t		elements = weights[i].shape[0] * (weights[i].ndim == 2 ? weights[i].shape[1] : 1);
-		double		value = constant_init(weights[i].name);
-
-		for (int64_t j = 0; j < elements; j++)
-			buf[j] = (float) (isnan(value) ? cli_random_normal(&rng, INIT_STDDEV) : value);
-		rc = bq_safetensors_append(w, buf, (size_t) elements * sizeof(float), err);
-	}
-	if (rc == BQ_OK)
-		rc = bq_safetensors_finish(w, err);
-	else
-		bq_safetensors_abort(w);
-	free(buf);
-	free(specs);
-	free(weights);
+	rc = bq_model_write_weights(path, config, metadata, random_weight, &state, err);
+	*parameters = state.parameters;
 	return rc;
 }
 

@@ -177,6 +177,15 @@ weight_spec(const BqConfig *config, int index, BqWeightSpec *spec)
 	spec->shape[1] = dim_size(config, e->cols);
 }
 
+/*
+ * Number of floats in a weight of shape 'spec'.
+ */
+static int64_t
+weight_elements(const BqWeightSpec *spec)
+{
+	return spec->shape[0] * (spec->ndim == 2 ? spec->shape[1] : 1);
+}
+
 BqWeightSpec *
 bq_model_weight_specs(const BqConfig *config, int *count)
 {
@@ -200,6 +209,51 @@ bq_model_weight(const BqModel *model, int index)
 		(const char *) &model->weights;
 
 	return *(const float *const *) (base + e->offset);
+}
+
+int
+bq_model_write_weights(const char *path, const BqConfig *config, const char *const *metadata,
+					   BqWeightSource source, void *arg, BqError *err)
+{
+	int			count;
+	BqWeightSpec *weights = bq_model_weight_specs(config, &count);
+	BqTensorSpec *specs = calloc((size_t) count, sizeof(BqTensorSpec));
+	BqSafetensorsWriter *w = NULL;
+	float	   *scratch = NULL;
+	int64_t		largest = 0;
+	int			rc = BQ_OK;
+
+	for (int i = 0; weights != NULL && specs != NULL && i < count; i++)
+	{
+		specs[i].name = weights[i].name;
+		specs[i].dtype_name = "F32";
+		specs[i].ndim = weights[i].ndim;
+		specs[i].shape[0] = weights[i].shape[0];
+		specs[i].shape[1] = weights[i].shape[1];
+		if (weight_elements(&weights[i]) > largest)
+			largest = weight_elements(&weights[i]);
+	}
+	if (weights == NULL || specs == NULL ||
+		(scratch = malloc((size_t) largest * sizeof(float))) == NULL)
+		rc = bq_fail(err, BQ_ERR_NOMEM, "out of memory writing \"%s\"", path);
+	if (rc == BQ_OK && (w = bq_safetensors_create(path, specs, count, metadata, err)) == NULL)
+		rc = err->status;
+	for (int i = 0; rc == BQ_OK && i < count; i++)
+	{
+		size_t		elements = (size_t) weight_elements(&weights[i]);
+		const void *data = source(i, &weights[i], elements, scratch, arg, err);
+
+		rc = data == NULL ? err->status :
+			bq_safetensors_append(w, data, elements * sizeof(float), err);
+	}
+	if (rc == BQ_OK)
+		rc = bq_safetensors_finish(w, err);
+	else
+		bq_safetensors_abort(w);
+	free(scratch);
+	free(weights);
+	free(specs);
+	return rc;
 }
 
 /*
@@ -420,57 +474,32 @@ cache_file_name(const char *cache_dir, const BqSafetensors *src)
 }
 
 /*
+ * The cache file's source for weight 'index': the file's own F32 data, or a
+ * conversion into 'scratch'.
+ */
+static const void *
+converted_weight(int index, const BqWeightSpec *spec, size_t elements, float *scratch,
+				 void *arg, BqError *err)
+{
+	const BqTensor *t = ((const SlotList *) arg)->slots[index].tensor;
+
+	if (t->dtype == BQ_DTYPE_F32)
+		return t->data;
+	convert_tensor(t, scratch);
+	return scratch;
+}
+
+/*
  * Write every weight as F32, under its canonical name, to 'path'.
  */
 static int
-write_cache_file(const char *path, const BqSafetensors *src, const SlotList *list,
-				 const char *dtype, BqError *err)
+write_cache_file(const char *path, const BqModel *model, const SlotList *list, BqError *err)
 {
-	const char *metadata[] = {"format", "pt", "bertqa_source", src->name,
-	"bertqa_source_dtype", dtype, NULL};
-	BqTensorSpec *specs = calloc((size_t) list->count, sizeof(BqTensorSpec));
-	BqSafetensorsWriter *w = NULL;
-	float	   *buf = NULL;
-	size_t		largest = 0;
-	int			rc = BQ_OK;
+	const char *metadata[] = {"format", "pt", "bertqa_source", model->file->name,
+	"bertqa_source_dtype", model->dtype, NULL};
 
-	for (int i = 0; i < list->count; i++)
-	{
-		if ((size_t) list->slots[i].tensor->elements > largest)
-			largest = (size_t) list->slots[i].tensor->elements;
-	}
-	buf = malloc(largest * sizeof(float));
-	if (specs == NULL || buf == NULL)
-		rc = bq_fail(err, BQ_ERR_NOMEM, "out of memory writing \"%s\"", path);
-	for (int i = 0; rc == BQ_OK && i < list->count; i++)
-	{
-		specs[i].name = list->slots[i].spec.name;
-		specs[i].dtype_name = "F32";
-		specs[i].ndim = list->slots[i].spec.ndim;
-		specs[i].shape[0] = list->slots[i].spec.shape[0];
-		specs[i].shape[1] = list->slots[i].spec.shape[1];
-	}
-	if (rc == BQ_OK && (w = bq_safetensors_create(path, specs, list->count, metadata, err)) == NULL)
-		rc = err->status;
-	for (int i = 0; rc == BQ_OK && i < list->count; i++)
-	{
-		const BqTensor *t = list->slots[i].tensor;
-
-		if (t->dtype == BQ_DTYPE_F32)
-			rc = bq_safetensors_append(w, t->data, t->nbytes, err);
-		else
-		{
-			convert_tensor(t, buf);
-			rc = bq_safetensors_append(w, buf, (size_t) t->elements * sizeof(float), err);
-		}
-	}
-	if (rc == BQ_OK)
-		rc = bq_safetensors_finish(w, err);
-	else
-		bq_safetensors_abort(w);
-	free(buf);
-	free(specs);
-	return rc;
+	return bq_model_write_weights(path, &model->config, metadata, converted_weight,
+								  (void *) list, err);
 }
 
 /*
@@ -496,7 +525,7 @@ bind_cached(BqModel *model, SlotList *list, const char *cache_dir, BqError *err)
 	cached = bq_safetensors_open(model->cache_path, err);
 	if (cached == NULL && err->status == BQ_ERR_NOT_FOUND)
 	{
-		rc = write_cache_file(model->cache_path, model->file, list, model->dtype, err);
+		rc = write_cache_file(model->cache_path, model, list, err);
 		if (rc != BQ_OK)
 			return rc;
 		cached = bq_safetensors_open(model->cache_path, err);

@@ -145,4 +145,23 @@ BqWeightSpec *bq_model_weight_specs(const BqConfig *config, int *count);
 /* The fp32 data of weight number 'index' of that list, as bound in 'model'. */
 const float *bq_model_weight(const BqModel *model, int index);
 
+/*
+ * Where a weight's floats come from when a weight set is written: the bytes
+ * of its 'elements' floats (not necessarily aligned), either existing data
+ * or 'scratch' (room for the largest weight) after filling it; NULL fails
+ * the write with 'err' set.
+ */
+typedef const void *(*BqWeightSource) (int index, const BqWeightSpec *spec, size_t elements,
+										float *scratch, void *arg, BqError *err);
+
+/*
+ * Write the weights a model with 'config' needs, F32 under their canonical
+ * names and in binding order, to the safetensors file 'path' (atomically:
+ * a temporary file renamed into place), asking 'source' for each.
+ * 'metadata' is NULL or a NULL-terminated key, value, ... list.
+ */
+int			bq_model_write_weights(const char *path, const BqConfig *config,
+								   const char *const *metadata,
+								   BqWeightSource source, void *arg, BqError *err);
+
 #endif							/* BQ_MODEL_H */

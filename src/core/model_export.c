@@ -51,6 +51,16 @@ write_config(const BqModel *model, const char *path, BqError *err)
 }
 
 /*
+ * Each weight as the model has bound it (fp32 already).
+ */
+static const void *
+bound_weight(int index, const BqWeightSpec *spec, size_t elements, float *scratch,
+			 void *arg, BqError *err)
+{
+	return bq_model_weight((const BqModel *) arg, index);
+}
+
+/*
  * model.safetensors: every weight the encoder reads, F32, canonical names.
  */
 static int
@@ -58,38 +68,9 @@ write_weights(const BqModel *model, const char *path, BqError *err)
 {
 	const char *metadata[] = {"format", "pt", "bertqa_source", model->path,
 	"bertqa_source_format", model->format, NULL};
-	int			count;
-	BqWeightSpec *weights = bq_model_weight_specs(&model->config, &count);
-	BqTensorSpec *specs = calloc((size_t) count, sizeof(BqTensorSpec));
-	BqSafetensorsWriter *w = NULL;
-	int			rc = BQ_OK;
 
-	if (weights == NULL || specs == NULL)
-		rc = bq_fail(err, BQ_ERR_NOMEM, "out of memory writing \"%s\"", path);
-	for (int i = 0; rc == BQ_OK && i < count; i++)
-	{
-		specs[i].name = weights[i].name;
-		specs[i].dtype_name = "F32";
-		specs[i].ndim = weights[i].ndim;
-		specs[i].shape[0] = weights[i].shape[0];
-		specs[i].shape[1] = weights[i].shape[1];
-	}
-	if (rc == BQ_OK && (w = bq_safetensors_create(path, specs, count, metadata, err)) == NULL)
-		rc = err->status;
-	for (int i = 0; rc == BQ_OK && i < count; i++)
-	{
-		size_t		elements = (size_t) weights[i].shape[0] *
-			(size_t) (weights[i].ndim == 2 ? weights[i].shape[1] : 1);
-
-		rc = bq_safetensors_append(w, bq_model_weight(model, i), elements * sizeof(float), err);
-	}
-	if (rc == BQ_OK)
-		rc = bq_safetensors_finish(w, err);
-	else if (w != NULL)
-		bq_safetensors_abort(w);
-	free(specs);
-	free(weights);
-	return rc;
+	return bq_model_write_weights(path, &model->config, metadata, bound_weight,
+								  (void *) model, err);
 }
 
 int
