@@ -203,14 +203,9 @@ run_layer(BqEncoder *enc, const BqLayerWeights *l, int batch, const int32_t *len
 	bq_sgemm(false, true, tokens, h, h, 1.0f, enc->hidden, h, l->query_w, h, 0.0f, enc->qkv, 3 * h);
 	bq_sgemm(false, true, tokens, h, h, 1.0f, enc->hidden, h, l->key_w, h, 0.0f, enc->qkv + h, 3 * h);
 	bq_sgemm(false, true, tokens, h, h, 1.0f, enc->hidden, h, l->value_w, h, 0.0f, enc->qkv + 2 * h, 3 * h);
-	for (int t = 0; t < tokens; t++)
-	{
-		float	   *row = enc->qkv + (size_t) t * 3 * h;
-
-		bq_add_bias(row, 1, h, h, l->query_b);
-		bq_add_bias(row + h, 1, h, h, l->key_b);
-		bq_add_bias(row + 2 * h, 1, h, h, l->value_b);
-	}
+	bq_add_bias(enc->qkv, tokens, h, 3 * h, l->query_b);
+	bq_add_bias(enc->qkv + h, tokens, h, 3 * h, l->key_b);
+	bq_add_bias(enc->qkv + 2 * h, tokens, h, 3 * h, l->value_b);
 
 	for (int b = 0; b < batch; b++)
 	{
