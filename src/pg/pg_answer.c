@@ -12,36 +12,35 @@
 PG_FUNCTION_INFO_V1(bertqa_qa_answer);
 PG_FUNCTION_INFO_V1(bertqa_qa_answers);
 
-/* One n-best entry, copied out of the core's malloc'd result. */
-typedef struct AnswerRow
+/* The n-best list of one question, copied out of the core's malloc'd result. */
+typedef struct AnsweredQuestion
 {
-	BqQaCandidate candidate;
-	text	   *answer;			/* NULL for the "no answer" entry */
-} AnswerRow;
+	BqQaCandidate *nbest;		/* [count], best first */
+	int			count;
+	int			decided;		/* index of the decided answer */
+	const char *context;		/* UTF-8, what the positions count in */
+	size_t		context_len;
+} AnsweredQuestion;
 
 /*
- * Run the core on (question, context) and copy the n-best list into palloc'd
- * rows, best first.  *decided gets the index of the decided answer.
+ * Run the core on (question, context) and copy its n-best list to palloc'd
+ * memory.
  */
-static AnswerRow *
-answer_question(text *question, text *context, int *count, int *decided)
+static void
+answer_question(text *question, text *context, AnsweredQuestion *out)
 {
 	BertqaSession *session = bertqa_session();
 	BqQaSettings settings;
 	size_t		question_len;
-	size_t		context_len;
 	char	   *question_utf8 = bertqa_text_to_utf8(question, &question_len);
-	char	   *context_utf8 = bertqa_text_to_utf8(context, &context_len);
 	BqQaResult	result = {0};
 	BqError		err;
-	BqQaCandidate *candidates;
-	AnswerRow  *rows;
-	int			n;
 
+	out->context = bertqa_text_to_utf8(context, &out->context_len);
 	bertqa_qa_settings(&settings, session->model);
 	bq_error_clear(&err);
 	if (bq_qa_answer(session->model, session->encoder, &settings,
-					 question_utf8, question_len, context_utf8, context_len,
+					 question_utf8, question_len, out->context, out->context_len,
 					 &result, &bertqa_interrupt, &err) != BQ_OK)
 	{
 		bq_qa_result_free(&result);
@@ -49,23 +48,23 @@ answer_question(text *question, text *context, int *count, int *decided)
 	}
 
 	/* Copy out of malloc'd memory before anything below can throw. */
-	n = (int) result.count;
-	*decided = result.answer;
-	candidates = palloc(sizeof(BqQaCandidate) * Max(n, 1));
-	if (n > 0)
-		memcpy(candidates, result.nbest, sizeof(BqQaCandidate) * n);
+	out->count = (int) result.count;
+	out->decided = result.answer;
+	out->nbest = palloc(sizeof(BqQaCandidate) * Max(out->count, 1));
+	if (out->count > 0)
+		memcpy(out->nbest, result.nbest, sizeof(BqQaCandidate) * out->count);
 	bq_qa_result_free(&result);
+}
 
-	rows = palloc(sizeof(AnswerRow) * Max(n, 1));
-	for (int i = 0; i < n; i++)
-	{
-		rows[i].candidate = candidates[i];
-		rows[i].answer = candidates[i].is_null ? NULL :
-			bertqa_utf8_substring(context_utf8, context_len,
-								  candidates[i].start_char, candidates[i].end_char);
-	}
-	*count = n;
-	return rows;
+/*
+ * The answer text of n-best entry 'i' (not the "no answer" entry), made
+ * only for the entries a query returns.
+ */
+static text *
+answer_text(const AnsweredQuestion *a, int i)
+{
+	return bertqa_utf8_substring(a->context, a->context_len,
+								 a->nbest[i].start_char, a->nbest[i].end_char);
 }
 
 /*
@@ -79,9 +78,7 @@ bertqa_qa_answer(PG_FUNCTION_ARGS)
 	TupleDesc	tupdesc;
 	Datum		values[4];
 	bool		nulls[4] = {false, false, false, false};
-	int			count;
-	int			decided;
-	AnswerRow  *rows;
+	AnsweredQuestion a;
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		ereport(ERROR,
@@ -89,25 +86,25 @@ bertqa_qa_answer(PG_FUNCTION_ARGS)
 				 errmsg("qa_answer must be called in a context that accepts a composite result")));
 	tupdesc = BlessTupleDesc(tupdesc);
 
-	rows = answer_question(PG_GETARG_TEXT_PP(0), PG_GETARG_TEXT_PP(1), &count, &decided);
-	if (decided < 0 || decided >= count || rows[decided].answer == NULL)
+	answer_question(PG_GETARG_TEXT_PP(0), PG_GETARG_TEXT_PP(1), &a);
+	if (a.decided < 0 || a.decided >= a.count || a.nbest[a.decided].is_null)
 	{
 		double		null_probability = 1.0;
 
-		for (int i = 0; i < count; i++)
-			if (rows[i].candidate.is_null)
-				null_probability = rows[i].candidate.probability;
+		for (int i = 0; i < a.count; i++)
+			if (a.nbest[i].is_null)
+				null_probability = a.nbest[i].probability;
 		nulls[0] = nulls[1] = nulls[2] = true;
 		values[3] = Float8GetDatum(null_probability);
 	}
 	else
 	{
-		AnswerRow  *row = &rows[decided];
+		const BqQaCandidate *best = &a.nbest[a.decided];
 
-		values[0] = PointerGetDatum(row->answer);
-		values[1] = Int32GetDatum(row->candidate.start_char + 1);
-		values[2] = Int32GetDatum(row->candidate.end_char + 1);
-		values[3] = Float8GetDatum(row->candidate.probability);
+		values[0] = PointerGetDatum(answer_text(&a, a.decided));
+		values[1] = Int32GetDatum(best->start_char + 1);
+		values[2] = Int32GetDatum(best->end_char + 1);
+		values[3] = Float8GetDatum(best->probability);
 	}
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
@@ -121,34 +118,32 @@ bertqa_qa_answers(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	int32		k = PG_GETARG_INT32(2);
-	int			count;
-	int			decided;
-	AnswerRow  *rows;
+	AnsweredQuestion a;
 
 	if (k < 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("k must be at least 1, not %d", k)));
 	InitMaterializedSRF(fcinfo, 0);
-	rows = answer_question(PG_GETARG_TEXT_PP(0), PG_GETARG_TEXT_PP(1), &count, &decided);
-	for (int i = 0; i < count && i < k; i++)
+	answer_question(PG_GETARG_TEXT_PP(0), PG_GETARG_TEXT_PP(1), &a);
+	for (int i = 0; i < a.count && i < k; i++)
 	{
 		Datum		values[7];
 		bool		nulls[7] = {false, false, false, false, false, false, false};
-		AnswerRow  *row = &rows[i];
+		const BqQaCandidate *entry = &a.nbest[i];
 
 		values[0] = Int32GetDatum(i + 1);
-		if (row->answer == NULL)
+		if (entry->is_null)
 			nulls[1] = nulls[2] = nulls[3] = true;
 		else
 		{
-			values[1] = PointerGetDatum(row->answer);
-			values[2] = Int32GetDatum(row->candidate.start_char + 1);
-			values[3] = Int32GetDatum(row->candidate.end_char + 1);
+			values[1] = PointerGetDatum(answer_text(&a, i));
+			values[2] = Int32GetDatum(entry->start_char + 1);
+			values[3] = Int32GetDatum(entry->end_char + 1);
 		}
-		values[4] = Float8GetDatum(row->candidate.probability);
-		values[5] = Float4GetDatum(row->candidate.start_logit);
-		values[6] = Float4GetDatum(row->candidate.end_logit);
+		values[4] = Float8GetDatum(entry->probability);
+		values[5] = Float4GetDatum(entry->start_logit);
+		values[6] = Float4GetDatum(entry->end_logit);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;

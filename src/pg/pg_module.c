@@ -37,6 +37,42 @@ check_null_threshold(double *newval, void **extra, GucSource source)
 }
 
 /*
+ * The post-processing settings a checkpoint may recommend values for, and
+ * their GUC records, found once in _PG_init: whether the user gave one a
+ * value (postgresql.conf, ALTER ... SET, SET, a client option) is then a
+ * look at its source, not a search through every setting on each call.
+ */
+static struct
+{
+	const char *name;
+	unsigned	chosen_bit;
+	struct config_generic *record;
+}			model_default_settings[] = {
+	{"bertqa.max_seq_len", BQ_QA_SET_MAX_SEQ_LEN, NULL},
+	{"bertqa.doc_stride", BQ_QA_SET_DOC_STRIDE, NULL},
+	{"bertqa.max_query_len", BQ_QA_SET_MAX_QUERY_LEN, NULL},
+	{"bertqa.max_answer_len", BQ_QA_SET_MAX_ANSWER_LEN, NULL},
+	{"bertqa.n_best", BQ_QA_SET_N_BEST, NULL},
+	{"bertqa.null_threshold", BQ_QA_SET_NULL_THRESHOLD, NULL},
+};
+
+/*
+ * Find the GUC records of model_default_settings; the records themselves
+ * never move once defined.
+ */
+static void
+find_model_default_settings(void)
+{
+	struct config_generic **records = get_guc_variables();
+	int			count = GetNumConfigOptions();
+
+	for (int i = 0; i < count; i++)
+		for (int j = 0; j < (int) lengthof(model_default_settings); j++)
+			if (strcmp(records[i]->name, model_default_settings[j].name) == 0)
+				model_default_settings[j].record = records[i];
+}
+
+/*
  * Define the settings.  Nothing else happens at load time: the model and
  * the BLAS library are loaded on first use, so that a postmaster that
  * preloads this library never starts BLAS threads before it forks.
@@ -118,25 +154,7 @@ _PG_init(void)
 							 check_null_threshold, NULL, NULL);
 
 	MarkGUCPrefixReserved("bertqa");
-}
-
-/*
- * Whether the setting 'name' has been given a value anywhere (postgresql.conf,
- * ALTER ... SET, SET, a client option) rather than holding its built-in
- * default.
- */
-static bool
-setting_chosen(const char *name)
-{
-	struct config_generic **settings = get_guc_variables();
-	int			count = GetNumConfigOptions();
-
-	for (int i = 0; i < count; i++)
-	{
-		if (strcmp(settings[i]->name, name) == 0)
-			return settings[i]->source != PGC_S_DEFAULT;
-	}
-	return false;
+	find_model_default_settings();
 }
 
 /*
@@ -156,17 +174,10 @@ bertqa_qa_settings(BqQaSettings *settings, const BqModel *model)
 	settings->n_best = bertqa_n_best;
 	settings->null_threshold = bertqa_null_threshold;
 
-	if (setting_chosen("bertqa.max_seq_len"))
-		chosen |= BQ_QA_SET_MAX_SEQ_LEN;
-	if (setting_chosen("bertqa.doc_stride"))
-		chosen |= BQ_QA_SET_DOC_STRIDE;
-	if (setting_chosen("bertqa.max_query_len"))
-		chosen |= BQ_QA_SET_MAX_QUERY_LEN;
-	if (setting_chosen("bertqa.max_answer_len"))
-		chosen |= BQ_QA_SET_MAX_ANSWER_LEN;
-	if (setting_chosen("bertqa.n_best"))
-		chosen |= BQ_QA_SET_N_BEST;
-	if (setting_chosen("bertqa.null_threshold"))
-		chosen |= BQ_QA_SET_NULL_THRESHOLD;
+	for (int i = 0; i < (int) lengthof(model_default_settings); i++)
+	{
+		if (model_default_settings[i].record->source != PGC_S_DEFAULT)
+			chosen |= model_default_settings[i].chosen_bit;
+	}
 	bq_qa_apply_model_defaults(settings, &model->config.qa_defaults, chosen);
 }
