@@ -7,6 +7,7 @@
  */
 #include "model_config.h"
 
+#include <errno.h>
 #include <float.h>
 #include <math.h>
 #include <stddef.h>
@@ -315,6 +316,20 @@ bq_config_to_json(const BqConfig *config)
 	if ((defaults = qa_defaults_to_json(&config->qa_defaults)) != NULL)
 		json_object_object_add(obj, QA_DEFAULTS_KEY, defaults);
 	return obj;
+}
+
+int
+bq_config_write(const BqConfig *config, const char *path, BqError *err)
+{
+	json_object *json = bq_config_to_json(config);
+	int			rc = BQ_OK;
+
+	if (json == NULL)
+		return bq_fail(err, BQ_ERR_NOMEM, "out of memory writing \"%s\"", path);
+	if (json_object_to_file_ext(path, json, JSON_C_TO_STRING_PRETTY) != 0)
+		rc = bq_fail(err, BQ_ERR_IO, "could not write \"%s\": %s", path, strerror(errno));
+	json_object_put(json);
+	return rc;
 }
 
 /*

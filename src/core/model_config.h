@@ -60,4 +60,7 @@ char	   *bq_cache_path(const char *cache_dir, const char *source,
 /* config.json contents for 'config' (caller puts the object), or NULL when out of memory. */
 json_object *bq_config_to_json(const BqConfig *config);
 
+/* bq_config_to_json written, pretty-printed, to the file 'path'. */
+int			bq_config_write(const BqConfig *config, const char *path, BqError *err);
+
 #endif							/* BQ_MODEL_CONFIG_H */

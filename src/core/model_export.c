@@ -36,18 +36,13 @@ write_vocab(const BqModel *model, const char *path, BqError *err)
 	return BQ_OK;
 }
 
+/*
+ * config.json, from the model's configuration.
+ */
 static int
 write_config(const BqModel *model, const char *path, BqError *err)
 {
-	json_object *config = bq_config_to_json(&model->config);
-	int			rc = BQ_OK;
-
-	if (config == NULL)
-		return bq_fail(err, BQ_ERR_NOMEM, "out of memory writing \"%s\"", path);
-	if (json_object_to_file_ext(path, config, JSON_C_TO_STRING_PRETTY) != 0)
-		rc = bq_fail(err, BQ_ERR_IO, "could not write \"%s\": %s", path, strerror(errno));
-	json_object_put(config);
-	return rc;
+	return bq_config_write(&model->config, path, err);
 }
 
 /*
@@ -76,24 +71,27 @@ write_weights(const BqModel *model, const char *path, BqError *err)
 int
 bq_model_export(const BqModel *model, const char *out_dir, BqError *err)
 {
-	static const char *const files[] = {"config.json", "vocab.txt", "model.safetensors"};
+	static const struct
+	{
+		const char *file;
+		int			(*write) (const BqModel *model, const char *path, BqError *err);
+	}			parts[] = {
+		{"config.json", write_config},
+		{"vocab.txt", write_vocab},
+		{"model.safetensors", write_weights},
+	};
 	int			rc = BQ_OK;
 
 	if (mkdir(out_dir, 0755) != 0 && errno != EEXIST)
 		return bq_fail(err, BQ_ERR_IO, "could not create directory \"%s\": %s", out_dir,
 					   strerror(errno));
-	for (int i = 0; rc == BQ_OK && i < 3; i++)
+	for (size_t i = 0; rc == BQ_OK && i < sizeof(parts) / sizeof(parts[0]); i++)
 	{
-		char	   *path = bq_model_path(out_dir, files[i]);
+		char	   *path = bq_model_path(out_dir, parts[i].file);
 
 		if (path == NULL)
 			return bq_fail(err, BQ_ERR_NOMEM, "out of memory writing \"%s\"", out_dir);
-		if (i == 0)
-			rc = write_config(model, path, err);
-		else if (i == 1)
-			rc = write_vocab(model, path, err);
-		else
-			rc = write_weights(model, path, err);
+		rc = parts[i].write(model, path, err);
 		free(path);
 	}
 	return rc;

@@ -593,20 +593,6 @@ build_config(const Unpacked *u, json_object *yaml, const char *weights_path, BqC
 }
 
 static int
-write_config(const Unpacked *u, const BqConfig *c, const char *path, BqError *err)
-{
-	json_object *out = bq_config_to_json(c);
-	int			rc = BQ_OK;
-
-	if (out == NULL)
-		return bq_fail(err, BQ_ERR_NOMEM, "out of memory unpacking \"%s\"", u->archive);
-	if (json_object_to_file_ext(path, out, JSON_C_TO_STRING_PRETTY) != 0)
-		rc = bq_fail(err, BQ_ERR_IO, "could not write \"%s\": %s", path, strerror(errno));
-	json_object_put(out);
-	return rc;
-}
-
-static int
 write_bytes(const char *path, const char *data, size_t len, BqError *err)
 {
 	FILE	   *f = fopen(path, "wbx");
@@ -648,7 +634,7 @@ unpack_into(Unpacked *u, const char *dir, BqError *err)
 	if (rc == BQ_OK)
 		rc = build_config(u, yaml, weights, &c, err);
 	if (rc == BQ_OK)
-		rc = write_config(u, &c, config, err);
+		rc = bq_config_write(&c, config, err);
 	if (rc == BQ_OK)
 		rc = write_bytes(vocab_path, vocab->data, vocab->len, err);
 	json_object_put(yaml);
