@@ -529,9 +529,15 @@ config_from_shapes(const Unpacked *u, const char *weights_path, BqConfig *c, BqE
 
 	if (st == NULL)
 	{
-		snprintf(err->detail, sizeof(err->detail), "%s", err->message);
-		return bq_fail(err, err->status, "NeMo archive \"%s\": %s is not a usable checkpoint",
-					   u->archive, WEIGHTS_ENTRY);
+		char		reason[sizeof(err->message)];
+		int			rc;
+
+		/* bq_fail clears the detail, so the reason is attached afterwards. */
+		snprintf(reason, sizeof(reason), "%s", err->message);
+		rc = bq_fail(err, err->status, "NeMo archive \"%s\": %s is not a usable checkpoint",
+					 u->archive, WEIGHTS_ENTRY);
+		bq_fail_detail(err, "%s", reason);
+		return rc;
 	}
 	memset(c, 0, sizeof(BqConfig));
 	c->layer_norm_eps = 1e-12f;
