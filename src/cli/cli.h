@@ -53,6 +53,15 @@ int			cli_for_each_input_line(const char *command,
 														long line_no, void *arg),
 									void *arg);
 
+/* Milliseconds on the monotonic clock, for timing. */
+double		cli_now_ms(void);
+
+/*
+ * The median of n run times, sorting them in place; the median of an even
+ * count is the mean of the two middle ones.
+ */
+double		cli_median(double *times, int n);
+
 /* Parse a whole number option value, with range; false on error (message printed). */
 bool		cli_parse_int(const char *command, const char *option, const char *value,
 						  long min, long max, int *out);

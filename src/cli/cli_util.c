@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <time.h>
 
 /*
  * Show a core failure to the user.
@@ -135,4 +136,35 @@ cli_parse_double(const char *command, const char *option, const char *value,
 	}
 	*out = v;
 	return true;
+}
+
+/*
+ * Monotonic time in milliseconds.
+ */
+double
+cli_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int
+compare_doubles(const void *a, const void *b)
+{
+	double		x = *(const double *) a;
+	double		y = *(const double *) b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * Sort the run times and take the middle.
+ */
+double
+cli_median(double *times, int n)
+{
+	qsort(times, (size_t) n, sizeof(double), compare_doubles);
+	return n % 2 ? times[n / 2] : (times[n / 2 - 1] + times[n / 2]) / 2;
 }

@@ -10,7 +10,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "blas.h"
 #include "cli_random.h"
@@ -55,35 +54,6 @@ bench_usage(FILE *out)
 			"  --help          show this help\n");
 }
 
-static double
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int
-compare_doubles(const void *a, const void *b)
-{
-	double		x = *(const double *) a;
-	double		y = *(const double *) b;
-
-	return (x > y) - (x < y);
-}
-
-/*
- * Sort the run times; the median of an even count is the mean of the two
- * middle ones.
- */
-static double
-median(double *times, int n)
-{
-	qsort(times, (size_t) n, sizeof(double), compare_doubles);
-	return n % 2 ? times[n / 2] : (times[n / 2 - 1] + times[n / 2]) / 2;
-}
-
 /*
  * --gemm: sgemm GFLOP/s on each BERT shape.
  */
@@ -123,13 +93,13 @@ bench_gemm(int runs, int warmup)
 			w[i] = (float) cli_random_normal(&rng, 0.02);
 		for (int r = -warmup; r < runs; r++)
 		{
-			double		t0 = now_ms();
+			double		t0 = cli_now_ms();
 
 			bq_sgemm(false, true, g->m, g->n, g->k, 1.0f, a, g->k, w, g->k, 0.0f, c, g->n);
 			if (r >= 0)
-				times[r] = now_ms() - t0;
+				times[r] = cli_now_ms() - t0;
 		}
-		med = median(times, runs);
+		med = cli_median(times, runs);
 		printf("%s{\"m\": %d, \"n\": %d, \"k\": %d, \"median_ms\": %.3f, \"gflops\": %.1f}",
 			   s ? ", " : "", g->m, g->n, g->k, med, 2.0 * g->m * g->n * g->k / (med * 1e6));
 		free(a);
@@ -205,7 +175,7 @@ bench_encoder(const char *model_dir, int seq_len, int batch, int runs, int warmu
 	}
 	for (int r = -warmup; r < runs; r++)
 	{
-		double		t0 = now_ms();
+		double		t0 = cli_now_ms();
 
 		if (bq_encoder_run(enc, batch, id_rows, type_rows, lengths, start_rows, end_rows,
 						   NULL, &err) != BQ_OK)
@@ -214,14 +184,14 @@ bench_encoder(const char *model_dir, int seq_len, int batch, int runs, int warmu
 			goto done;
 		}
 		if (r >= 0)
-			times[r] = now_ms() - t0;
+			times[r] = cli_now_ms() - t0;
 	}
 	/* every run in order, for tools that pool runs of several invocations */
 	printf("{\"times_ms\": [");
 	for (int r = 0; r < runs; r++)
 		printf("%s%.3f", r ? ", " : "", times[r]);
 	{
-		double		med = median(times, runs);
+		double		med = cli_median(times, runs);
 
 		printf("], \"median_ms\": %.3f, \"min_ms\": %.3f, \"gflops\": %.1f, \"seq_len\": %d, "
 			   "\"batch\": %d, \"threads\": %d, \"kernel\": \"%s\", \"sgemm\": \"%s\"}\n",

@@ -9,7 +9,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "squad_dataset.h"
 #include "tokenizer.h"
@@ -33,24 +32,6 @@ static int
 compare_strings(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *) a, *(const char *const *) b);
-}
-
-static int
-compare_doubles(const void *a, const void *b)
-{
-	double		x = *(const double *) a;
-	double		y = *(const double *) b;
-
-	return x < y ? -1 : (x > y ? 1 : 0);
-}
-
-static double
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
 /*
@@ -88,7 +69,7 @@ run_bench(const BqTokenizer *tok, const char **contexts, size_t n_contexts,
 
 	for (int r = 0; r < runs; r++)
 	{
-		double		start = now_ms();
+		double		start = cli_now_ms();
 
 		*tokens = 0;
 		for (size_t i = 0; i < n_contexts; i++)
@@ -102,7 +83,7 @@ run_bench(const BqTokenizer *tok, const char **contexts, size_t n_contexts,
 			}
 			*tokens += list.count;
 		}
-		times[r] = now_ms() - start;
+		times[r] = cli_now_ms() - start;
 	}
 	bq_token_list_free(&list);
 	return true;
@@ -169,8 +150,7 @@ cmd_bench_tokenize(int argc, char **argv)
 	{
 		double		median;
 
-		qsort(times, runs, sizeof(double), compare_doubles);
-		median = runs % 2 ? times[runs / 2] : (times[runs / 2 - 1] + times[runs / 2]) / 2;
+		median = cli_median(times, runs);
 		printf("{\"mb_per_s\": %.2f, \"bytes\": %zu, \"tokens\": %zu, \"runs\": %d, "
 			   "\"median_ms\": %.3f}\n",
 			   median > 0 ? bytes / 1e6 / (median / 1e3) : 0.0, bytes, tokens, runs, median);

@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "squad_dataset.h"
@@ -65,15 +64,6 @@ squad_usage(FILE *out)
 			"Exit status: 0 success, 1 failure, 2 bad usage or some questions skipped.\n");
 }
 
-static double
-now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double) ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /*
  * Redraw the bar at most ten times a second (and always at the end).
  */
@@ -81,7 +71,7 @@ static void
 progress_update(Progress *p, size_t done)
 {
 	const int	width = 30;
-	double		now = now_seconds();
+	double		now = cli_now_ms() / 1e3;
 	double		elapsed = now - p->started;
 	double		rate = elapsed > 0 ? done / elapsed : 0.0;
 	double		eta = rate > 0 ? (p->total - done) / rate : 0.0;
@@ -200,7 +190,7 @@ static int
 answer_all(const BqModel *model, BqEncoder *enc, const BqQaSettings *settings,
 		   const BqSquadDataset *dataset, SquadOutputs *out)
 {
-	Progress	progress = {isatty(STDERR_FILENO) == 1, dataset->count, now_seconds(), 0.0};
+	Progress	progress = {isatty(STDERR_FILENO) == 1, dataset->count, cli_now_ms() / 1e3, 0.0};
 	size_t		skipped = 0;
 	double		seconds;
 
@@ -234,7 +224,7 @@ answer_all(const BqModel *model, BqEncoder *enc, const BqQaSettings *settings,
 		}
 		progress_update(&progress, i + 1);
 	}
-	seconds = now_seconds() - progress.started;
+	seconds = cli_now_ms() / 1e3 - progress.started;
 	fprintf(stderr, "bertqa squad: %zu questions in %.1f s (%.1f questions/s)",
 			dataset->count, seconds, seconds > 0 ? dataset->count / seconds : 0.0);
 	if (skipped > 0)
