@@ -99,6 +99,20 @@ restore_signals(const sigset_t *saved)
 }
 
 /*
+ * Pass a thread count to OpenBLAS, whose new threads must start with every
+ * signal blocked (see block_signals).  Called with blas_lock held.
+ */
+static void
+apply_threads(int threads)
+{
+	sigset_t	saved;
+
+	block_signals(&saved);
+	blas_set_threads(threads);
+	restore_signals(&saved);
+}
+
+/*
  * Look up one symbol, recording a clear failure when it is missing.
  */
 static void *
@@ -151,11 +165,7 @@ load_openblas(BqError *err)
 		return BQ_ERR_UNSUPPORTED;
 	}
 	if (requested_threads > 0)
-	{
-		block_signals(&saved);
-		blas_set_threads(requested_threads);
-		restore_signals(&saved);
-	}
+		apply_threads(requested_threads);
 	return BQ_OK;
 }
 
@@ -212,13 +222,7 @@ bq_blas_set_threads(int threads)
 	pthread_mutex_lock(&blas_lock);
 	requested_threads = threads;
 	if (blas_set_threads != NULL)
-	{
-		sigset_t	saved;
-
-		block_signals(&saved);
-		blas_set_threads(threads);
-		restore_signals(&saved);
-	}
+		apply_threads(threads);
 	pthread_mutex_unlock(&blas_lock);
 }
 

@@ -200,15 +200,23 @@ bq_model_weight_specs(const BqConfig *config, int *count)
 	return specs;
 }
 
+/*
+ * The BqWeights pointer that weight number 'index' is bound to.
+ */
+static const float **
+weight_slot(const BqConfig *config, BqWeights *weights, int index)
+{
+	int			layer;
+	const WeightEntry *e = weight_entry(config, index, &layer);
+	char	   *base = layer >= 0 ? (char *) &weights->layers[layer] : (char *) weights;
+
+	return (const float **) (base + e->offset);
+}
+
 const float *
 bq_model_weight(const BqModel *model, int index)
 {
-	int			layer;
-	const WeightEntry *e = weight_entry(&model->config, index, &layer);
-	const char *base = layer >= 0 ? (const char *) &model->weights.layers[layer] :
-		(const char *) &model->weights;
-
-	return *(const float *const *) (base + e->offset);
+	return *weight_slot(&model->config, (BqWeights *) &model->weights, index);
 }
 
 int
@@ -273,12 +281,8 @@ list_weights(BqModel *model, SlotList *list, BqError *err)
 		return bq_fail(err, BQ_ERR_NOMEM, "out of memory loading model \"%s\"", model->path);
 	for (int i = 0; i < list->count; i++)
 	{
-		int			layer;
-		const WeightEntry *e = weight_entry(c, i, &layer);
-		char	   *base = layer >= 0 ? (char *) &w->layers[layer] : (char *) w;
-
 		weight_spec(c, i, &list->slots[i].spec);
-		list->slots[i].dest = (const float **) (base + e->offset);
+		list->slots[i].dest = weight_slot(c, w, i);
 	}
 	return BQ_OK;
 }
@@ -597,7 +601,7 @@ check_finite_once(const BqModel *model, const SlotList *list,
 	char	   *marker = NULL;
 	int			rc;
 
-	if (options != NULL && options->cache_dir != NULL && model->file->mapped)
+	if (options != NULL && options->cache_dir != NULL)
 	{
 		marker = bq_cache_path(options->cache_dir, model->file->name,
 							   &model->file->identity, ".finite");
