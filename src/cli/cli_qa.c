@@ -168,7 +168,8 @@ cli_qa_entry_json(const char *context, size_t context_len,
 
 	if (obj == NULL)
 		return NULL;
-	bq_qa_candidate_bytes(context, context_len, entry, &from, &to);
+	from = entry->start_byte;
+	to = entry->end_byte;
 	json_object_object_add(obj, "text", json_object_new_string_len(context + from, (int) (to - from)));
 	if (with_offsets)
 	{

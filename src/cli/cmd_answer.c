@@ -38,7 +38,8 @@ answer_json(const char *context, size_t context_len, const BqQaResult *r,
 	size_t		from,
 				to;
 
-	bq_qa_candidate_bytes(context, context_len, best, &from, &to);
+	from = best->start_byte;
+	to = best->end_byte;
 	json_object_object_add(obj, "answer", best->is_null ? NULL :
 						   json_object_new_string_len(context + from, (int) (to - from)));
 	json_object_object_add(obj, "start", best->is_null ? NULL : json_object_new_int(best->start_char));

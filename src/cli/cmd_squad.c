@@ -157,7 +157,8 @@ record_answer(SquadOutputs *out, const BqSquadExample *ex, const BqQaResult *r)
 	size_t		from,
 				to;
 
-	bq_qa_candidate_bytes(context, context_len, best, &from, &to);
+	from = best->start_byte;
+	to = best->end_byte;
 	stream_put(&out->predictions, ex->id,
 			   json_object_new_string_len(context + from, (int) (to - from)));
 	if (out->nbest.file != NULL)

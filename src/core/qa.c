@@ -81,20 +81,6 @@ bq_qa_result_free(BqQaResult *result)
 	memset(result, 0, sizeof(*result));
 }
 
-void
-bq_qa_candidate_bytes(const char *context, size_t context_len,
-					  const BqQaCandidate *candidate, size_t *start, size_t *end)
-{
-	if (candidate->is_null || candidate->end_char <= candidate->start_char)
-	{
-		*start = *end = 0;
-		return;
-	}
-	*start = bq_utf8_advance(context, context_len, 0, 0, candidate->start_char);
-	*end = bq_utf8_advance(context, context_len, *start, candidate->start_char,
-						   candidate->end_char);
-}
-
 /* Buffers for one encoder call over up to QA_WINDOW_BATCH windows. */
 typedef struct WindowBatch
 {

@@ -53,6 +53,8 @@ typedef struct BqQaCandidate
 	bool		is_null;		/* the "no answer" entry */
 	int32_t		start_char;		/* code points into the context, [start, end) */
 	int32_t		end_char;
+	size_t		start_byte;		/* the same span in bytes of the UTF-8 context */
+	size_t		end_byte;
 	double		probability;	/* softmax over the n-best list's scores */
 	float		start_logit;
 	float		end_logit;
@@ -80,14 +82,5 @@ int			bq_qa_answer(const BqModel *model, BqEncoder *enc,
 						 const BqInterrupt *intr, BqError *err);
 
 void		bq_qa_result_free(BqQaResult *result);
-
-/*
- * Byte range [*start, *end) of a candidate's text in the UTF-8 'context' it
- * was found in: the exact slice its tokens cover.  The null entry's range is
- * empty.
- */
-void		bq_qa_candidate_bytes(const char *context, size_t context_len,
-								  const BqQaCandidate *candidate,
-								  size_t *start, size_t *end);
 
 #endif							/* BQ_QA_H */

@@ -312,13 +312,15 @@ nbest_builder_free(NbestBuilder *b)
 
 static void
 nbest_add(NbestBuilder *b, bool is_null, int32_t start_char, int32_t end_char,
-		  double start_logit, double end_logit)
+		  size_t start_byte, size_t end_byte, double start_logit, double end_logit)
 {
 	BqQaCandidate *c = &b->entries[b->count];
 
 	c->is_null = is_null;
 	c->start_char = start_char;
 	c->end_char = end_char;
+	c->start_byte = start_byte;
+	c->end_byte = end_byte;
 	c->probability = 0.0;
 	c->start_logit = (float) start_logit;
 	c->end_logit = (float) end_logit;
@@ -410,7 +412,7 @@ build_nbest(const BqQaCollector *collector, const char *context,
 		if (p->first_token < 0)
 		{
 			null_listed = true;
-			nbest_add(b, true, 0, 0, p->start_logit, p->end_logit);
+			nbest_add(b, true, 0, 0, 0, 0, p->start_logit, p->end_logit);
 			continue;
 		}
 		from = byte_start[p->first_token];
@@ -422,11 +424,11 @@ build_nbest(const BqQaCollector *collector, const char *context,
 			return bq_fail(err, BQ_ERR_NOMEM, "out of memory for an answer text");
 		if (nbest_seen(b, key, key_len))
 			continue;
-		nbest_add(b, false, tokens[p->first_token].start,
-				  tokens[p->last_token].end, p->start_logit, p->end_logit);
+		nbest_add(b, false, tokens[p->first_token].start, tokens[p->last_token].end,
+				  from, to, p->start_logit, p->end_logit);
 	}
 	if (!null_listed)
-		nbest_add(b, true, 0, 0, collector->null_start_logit,
+		nbest_add(b, true, 0, 0, 0, 0, collector->null_start_logit,
 				  collector->null_end_logit);
 	return BQ_OK;
 }

@@ -63,8 +63,8 @@ answer_question(text *question, text *context, AnsweredQuestion *out)
 static text *
 answer_text(const AnsweredQuestion *a, int i)
 {
-	return bertqa_utf8_substring(a->context, a->context_len,
-								 a->nbest[i].start_char, a->nbest[i].end_char);
+	return bertqa_utf8_to_text(a->context + a->nbest[i].start_byte,
+							   a->nbest[i].end_byte - a->nbest[i].start_byte);
 }
 
 /*

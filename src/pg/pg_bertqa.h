@@ -47,6 +47,6 @@ void		bertqa_report_error(const BqError *err, const char *context) pg_attribute_
 
 /* Text in the server encoding <-> UTF-8 for the core. */
 char	   *bertqa_text_to_utf8(text *t, size_t *len);
-text	   *bertqa_utf8_substring(const char *utf8, size_t len, int32 start_cp, int32 end_cp);
+text	   *bertqa_utf8_to_text(const char *utf8, size_t len);
 
 #endif							/* PG_BERTQA_H */

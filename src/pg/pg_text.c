@@ -33,31 +33,12 @@ bertqa_text_to_utf8(text *t, size_t *len)
 }
 
 /*
- * Byte offset of code point 'cp' in a UTF-8 string (clamped to its end).
- */
-static size_t
-utf8_byte_offset(const char *utf8, size_t len, int32 cp)
-{
-	size_t		pos = 0;
-
-	while (cp > 0 && pos < len)
-	{
-		pos += pg_utf_mblen((const unsigned char *) utf8 + pos);
-		cp--;
-	}
-	return pos < len ? pos : len;
-}
-
-/*
- * The characters [start_cp, end_cp) of a UTF-8 string, as text in the
- * server encoding.
+ * 'len' bytes of UTF-8 as text in the server encoding.
  */
 text *
-bertqa_utf8_substring(const char *utf8, size_t len, int32 start_cp, int32 end_cp)
+bertqa_utf8_to_text(const char *utf8, size_t len)
 {
-	size_t		from = utf8_byte_offset(utf8, len, start_cp);
-	size_t		to = from + utf8_byte_offset(utf8 + from, len - from, end_cp - start_cp);
-	char	   *server = pg_any_to_server(utf8 + from, (int) (to - from), PG_UTF8);
+	char	   *server = pg_any_to_server(utf8, (int) len, PG_UTF8);
 
-	return cstring_to_text_with_len(server, server == utf8 + from ? (int) (to - from) : (int) strlen(server));
+	return cstring_to_text_with_len(server, server == utf8 ? (int) len : (int) strlen(server));
 }

@@ -115,7 +115,8 @@ entry_text(const Case *c, const BqQaCandidate *entry)
 	size_t		from,
 				to;
 
-	bq_qa_candidate_bytes(c->context, c->context_len, entry, &from, &to);
+	from = entry->start_byte;
+	to = entry->end_byte;
 	return collapsed(c->context + from, to - from);
 }
 
