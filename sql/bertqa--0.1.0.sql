@@ -46,7 +46,7 @@ RETURNS TABLE (
 	bytes_mapped bigint,
 	dtype text,
 	bundled boolean,
-	blas_kernel text,
+	kernels text,
 	threads integer
 )
 AS 'MODULE_PATHNAME', 'bertqa_qa_model_info'

@@ -33,11 +33,11 @@ SELECT r.id,
 FROM reference_cases r, LATERAL qa_answer(r.question, r.context) a
 ORDER BY r.id;
 
-SELECT answer, answer_start, answer_end, round(score::numeric, 6) AS score
+SELECT answer, answer_start, answer_end, round(score::numeric, 5) AS score
 FROM qa_answer('Where is the tower?', 'The Eiffel Tower is in Paris.');
 
 -- The n-best list: ranks, probabilities that sum to at most 1, the null entry.
-SELECT rank, answer, answer_start, answer_end, round(score::numeric, 6) AS score,
+SELECT rank, answer, answer_start, answer_end, round(score::numeric, 5) AS score,
 	   round(start_logit::numeric, 3) AS start_logit, round(end_logit::numeric, 3) AS end_logit
 FROM qa_answers('Where is the tower?', 'The Eiffel Tower is in Paris.', 3);
 SELECT count(*) AS entries, count(*) FILTER (WHERE answer IS NULL) AS null_entries,

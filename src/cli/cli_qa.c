@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blas.h"
+#include "compute.h"
 #include "json_number.h"
 
 void
@@ -110,7 +110,7 @@ cli_qa_open(const char *command, CliQaOptions *options, BqModel **model,
 	if (bq_qa_check_settings(&options->settings, &err) != BQ_OK)
 		return cli_usage_error(command, "%s", err.message);
 	if (options->threads > 0)
-		bq_blas_set_threads(options->threads);
+		bq_compute_set_threads(options->threads);
 	*model = bq_model_load(options->model_dir, &err);
 	if (*model == NULL)
 	{

@@ -1,7 +1,7 @@
 /*
  * cmd_bench.c - "bertqa bench": time the encoder's forward pass on random
- * input, or (--gemm) the BLAS matrix product alone on BERT-base's shapes,
- * to see how close the encoder runs to the machine's sgemm peak.
+ * input, or (--gemm) the engine's matrix product alone on BERT-base's
+ * shapes, to see how close the encoder runs to the machine's peak.
  *
  * Reports medians (robust on a shared machine) and the minimum; GFLOP/s
  * counts 2 FLOPs per multiply-add of every matrix product.
@@ -13,8 +13,10 @@
 
 #include "blas.h"
 #include "cli_random.h"
+#include "compute.h"
 #include "encoder.h"
 #include "model.h"
+#include "onednn.h"
 
 #define BENCH_SEED 12345
 
@@ -42,35 +44,81 @@ bench_usage(FILE *out)
 			"       bertqa bench --gemm [--threads T] [--runs R] [--warmup W]\n\n"
 			"Times the forward pass on random token ids and prints one JSON line\n"
 			"{\"times_ms\", \"median_ms\", \"min_ms\", \"gflops\", \"seq_len\", \"batch\", \"threads\",\n"
-			"\"kernel\", \"sgemm\"}: every run, their median and minimum, and the BLAS in use\n"
-			"(OpenBLAS's kernels; \"sgemm\" is \"oneDNN\" with BERTQA_SGEMM=onednn on 1 thread).\n"
-			"With --gemm, times sgemm on BERT-base shapes (M=384) instead.\n\n"
+			"\"kernels\"}: every run, their median and minimum, and what runs the products\n"
+			"(oneDNN, or OpenBLAS with BERTQA_SGEMM=openblas).\n"
+			"With --gemm, times one projection (X · Wᵀ) on BERT-base shapes (M=384)\n"
+			"instead: on oneDNN from packed weights, as the encoder runs it.\n\n"
 			"  --model DIR     model directory\n"
 			"  --seq-len N     tokens per sequence\n"
 			"  --batch B       sequences per forward pass (default 1)\n"
-			"  --threads T     BLAS threads (default: OpenBLAS's own choice)\n"
+			"  --threads T     threads (default 1)\n"
 			"  --runs R        timed runs (default 5)\n"
 			"  --warmup W      untimed runs first (default 1)\n"
 			"  --help          show this help\n");
 }
 
 /*
- * --gemm: sgemm GFLOP/s on each BERT shape.
+ * Time 'runs' products c = a · wᵀ of shape 'g' as the encoder computes
+ * them: from packed weights on oneDNN, by sgemm on OpenBLAS.
+ */
+static int
+time_product(const GemmShape *g, const float *a, const float *w, float *c,
+			 int runs, int warmup, double *times)
+{
+	BqError		err;
+	size_t		bytes = 0;
+	uint64_t	hash;
+	void	   *packed = NULL;
+	float	   *bias = calloc((size_t) g->n, sizeof(float));
+	BqLinearKernels *kernels = NULL;
+	bool		onednn = bq_compute_engine() == BQ_ENGINE_ONEDNN;
+	int			rc = BQ_OK;
+
+	if (bias == NULL)
+		rc = bq_fail(&err, BQ_ERR_NOMEM, "out of memory");
+	if (rc == BQ_OK && onednn &&
+		((rc = bq_onednn_packed_size(g->k, g->n, &bytes, &hash, &err)) != BQ_OK ||
+		 (packed = malloc(bytes)) == NULL ||
+		 (rc = bq_onednn_pack(w, g->k, g->n, packed, &err)) != BQ_OK ||
+		 (kernels = bq_linear_kernels_new(&err)) == NULL))
+		rc = rc != BQ_OK ? rc : bq_fail(&err, BQ_ERR_NOMEM, "out of memory");
+	for (int r = -warmup; rc == BQ_OK && r < runs; r++)
+	{
+		double		t0 = cli_now_ms();
+
+		if (onednn)
+			rc = bq_linear(kernels, g->m, g->k, g->n, a, packed, bias, BQ_EPILOGUE_BIAS, c, &err);
+		else
+			bq_sgemm(false, true, g->m, g->n, g->k, 1.0f, a, g->k, w, g->k, 0.0f, c, g->n);
+		if (r >= 0)
+			times[r] = cli_now_ms() - t0;
+	}
+	if (rc != BQ_OK)
+		cli_report(&err);
+	bq_linear_kernels_free(kernels);
+	free(packed);
+	free(bias);
+	return rc;
+}
+
+/*
+ * --gemm: GFLOP/s of one projection on each BERT shape.
  */
 static int
 bench_gemm(int runs, int warmup)
 {
 	CliRandom	rng = {BENCH_SEED};
 	double	   *times = malloc(sizeof(double) * (size_t) runs);
+	int			result = 0;
 
 	if (times == NULL)
 	{
 		fprintf(stderr, "bertqa bench: out of memory\n");
 		return 1;
 	}
-	printf("{\"threads\": %d, \"kernel\": \"%s\", \"sgemm\": \"%s\", \"gemm\": [",
-		   bq_blas_get_threads(), bq_blas_corename(), bq_blas_sgemm_library());
-	for (size_t s = 0; s < sizeof(gemm_shapes) / sizeof(gemm_shapes[0]); s++)
+	printf("{\"threads\": %d, \"kernels\": \"%s\", \"gemm\": [",
+		   bq_compute_threads(), bq_compute_kernels());
+	for (size_t s = 0; result == 0 && s < sizeof(gemm_shapes) / sizeof(gemm_shapes[0]); s++)
 	{
 		const GemmShape *g = &gemm_shapes[s];
 		float	   *a = malloc(sizeof(float) * (size_t) g->m * g->k);
@@ -81,34 +129,30 @@ bench_gemm(int runs, int warmup)
 		if (a == NULL || w == NULL || c == NULL)
 		{
 			fprintf(stderr, "bertqa bench: out of memory\n");
-			free(a);
-			free(w);
-			free(c);
-			free(times);
-			return 1;
+			result = 1;
 		}
-		for (size_t i = 0; i < (size_t) g->m * g->k; i++)
-			a[i] = (float) cli_random_normal(&rng, 1.0);
-		for (size_t i = 0; i < (size_t) g->n * g->k; i++)
-			w[i] = (float) cli_random_normal(&rng, 0.02);
-		for (int r = -warmup; r < runs; r++)
+		else
 		{
-			double		t0 = cli_now_ms();
-
-			bq_sgemm(false, true, g->m, g->n, g->k, 1.0f, a, g->k, w, g->k, 0.0f, c, g->n);
-			if (r >= 0)
-				times[r] = cli_now_ms() - t0;
+			for (size_t i = 0; i < (size_t) g->m * g->k; i++)
+				a[i] = (float) cli_random_normal(&rng, 1.0);
+			for (size_t i = 0; i < (size_t) g->n * g->k; i++)
+				w[i] = (float) cli_random_normal(&rng, 0.02);
+			if (time_product(g, a, w, c, runs, warmup, times) != BQ_OK)
+				result = 1;
+			else
+			{
+				med = cli_median(times, runs);
+				printf("%s{\"m\": %d, \"n\": %d, \"k\": %d, \"median_ms\": %.3f, \"gflops\": %.1f}",
+					   s ? ", " : "", g->m, g->n, g->k, med, 2.0 * g->m * g->n * g->k / (med * 1e6));
+			}
 		}
-		med = cli_median(times, runs);
-		printf("%s{\"m\": %d, \"n\": %d, \"k\": %d, \"median_ms\": %.3f, \"gflops\": %.1f}",
-			   s ? ", " : "", g->m, g->n, g->k, med, 2.0 * g->m * g->n * g->k / (med * 1e6));
 		free(a);
 		free(w);
 		free(c);
 	}
 	printf("]}\n");
 	free(times);
-	return 0;
+	return result;
 }
 
 /*
@@ -194,9 +238,9 @@ bench_encoder(const char *model_dir, int seq_len, int batch, int runs, int warmu
 		double		med = cli_median(times, runs);
 
 		printf("], \"median_ms\": %.3f, \"min_ms\": %.3f, \"gflops\": %.1f, \"seq_len\": %d, "
-			   "\"batch\": %d, \"threads\": %d, \"kernel\": \"%s\", \"sgemm\": \"%s\"}\n",
+			   "\"batch\": %d, \"threads\": %d, \"kernels\": \"%s\"}\n",
 			   med, times[0], bq_encoder_flops(&model->config, seq_len) * batch / (med * 1e6),
-			   seq_len, batch, bq_blas_get_threads(), bq_blas_corename(), bq_blas_sgemm_library());
+			   seq_len, batch, bq_compute_threads(), bq_compute_kernels());
 	}
 	result = 0;
 
@@ -264,11 +308,11 @@ cmd_bench(int argc, char **argv)
 	if (!gemm && (model_dir == NULL || seq_len == 0))
 		return cli_usage_error("bench", "--model DIR and --seq-len N are required, or --gemm (see --help)");
 	if (gemm && model_dir != NULL)
-		return cli_usage_error("bench", "--gemm measures BLAS alone; it takes no --model");
+		return cli_usage_error("bench", "--gemm measures matrix products alone; it takes no --model");
 
 	if (threads > 0)
-		bq_blas_set_threads(threads);
-	if (bq_blas_init(&err) != BQ_OK)
+		bq_compute_set_threads(threads);
+	if (bq_compute_init(&err) != BQ_OK)
 	{
 		cli_report(&err);
 		return 1;

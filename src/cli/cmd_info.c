@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-#include "blas.h"
+#include "compute.h"
 #include "model.h"
 #include "model_config.h"
 
@@ -56,7 +56,7 @@ cmd_info(int argc, char **argv)
 	BqError		err;
 	BqModel    *model;
 	json_object *obj;
-	json_object *blas;
+	json_object *compute;
 
 	for (int i = 1; i < argc; i++)
 	{
@@ -81,7 +81,7 @@ cmd_info(int argc, char **argv)
 		cli_report(&err);
 		return 1;
 	}
-	if (bq_blas_init(&err) != BQ_OK)
+	if (bq_compute_init(&err) != BQ_OK)
 	{
 		cli_report(&err);
 		bq_model_free(model);
@@ -96,10 +96,10 @@ cmd_info(int argc, char **argv)
 	json_object_object_add(obj, "parameter_count", json_object_new_int64(model->parameter_count));
 	json_object_object_add(obj, "bytes_mapped", json_object_new_int64((int64_t) model->bytes_mapped));
 	json_object_object_add(obj, "converted_weights", converted_json(model));
-	blas = json_object_new_object();
-	json_object_object_add(blas, "kernel", json_object_new_string(bq_blas_corename()));
-	json_object_object_add(blas, "threads", json_object_new_int(bq_blas_get_threads()));
-	json_object_object_add(obj, "blas", blas);
+	compute = json_object_new_object();
+	json_object_object_add(compute, "kernels", json_object_new_string(bq_compute_kernels()));
+	json_object_object_add(compute, "threads", json_object_new_int(bq_compute_threads()));
+	json_object_object_add(obj, "compute", compute);
 
 	puts(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
 									 JSON_C_TO_STRING_NOSLASHESCAPE));

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blas.h"
+#include "compute.h"
 #include "encoder.h"
 #include "file_util.h"
 #include "model.h"
@@ -212,7 +212,7 @@ cmd_logits(int argc, char **argv)
 		return cli_usage_error("logits", "--model DIR is required (see --help)");
 
 	if (threads > 0)
-		bq_blas_set_threads(threads);
+		bq_compute_set_threads(threads);
 	model = bq_model_load(model_dir, &err);
 	if (model == NULL)
 	{

@@ -6,6 +6,7 @@
  * loaded at run time, on first use, after OPENBLAS_CORETYPE has been chosen
  * from the CPU's features (unless the user set it).  Loading late also keeps
  * BLAS threads out of any process that forks afterwards (the postmaster).
+ * It runs the encoder when oneDNN does not (see compute.h).
  */
 #ifndef BQ_BLAS_H
 #define BQ_BLAS_H
@@ -17,17 +18,19 @@
 /* Load OpenBLAS if not yet loaded; safe to call repeatedly. */
 int			bq_blas_init(BqError *err);
 
-/* Threads each BLAS call may use (clamped to at least 1). */
+/*
+ * Threads each BLAS call may use; OpenBLAS starts missing ones at once, so
+ * callers block signals around this (see compute.c).
+ */
 void		bq_blas_set_threads(int threads);
-int			bq_blas_get_threads(void);
 
 /* OpenBLAS's name for the kernels it selected, e.g. "SkylakeX". */
 const char *bq_blas_corename(void);
 
-/* The library bq_sgemm runs on at the current thread count. */
-const char *bq_blas_sgemm_library(void);
-
-/* C = alpha * op(A) * op(B) + beta * C, row-major, as cblas_sgemm. */
+/*
+ * C = alpha * op(A) * op(B) + beta * C, row-major, as cblas_sgemm.  With
+ * one OpenBLAS thread, several threads may call it at once.
+ */
 void		bq_sgemm(bool trans_a, bool trans_b, int m, int n, int k,
 					 float alpha, const float *a, int lda,
 					 const float *b, int ldb, float beta, float *c, int ldc);

@@ -8,33 +8,44 @@
  * sequence's keys.  So no token is ever padding, a batch costs what its
  * sequences cost, and each sequence sees the same keys as when run alone.
  *
- * Weights keep PyTorch's [out][in] layout, so every projection is
- * X · Wᵀ (sgemm with B transposed).  The passes between products (bias,
- * GELU, softmax, residual + LayerNorm, each fused into one pass over rows
- * still in cache) are in kernels.c; their reductions accumulate in double
- * to stay close to the exact result.
+ * On oneDNN (see compute.h) the projections run on weights packed once,
+ * Q/K/V as one product, with bias and GELU applied as results are stored,
+ * each product spread over OpenMP's threads by oneDNN; the encoder spreads
+ * the (sequence, head) pairs of attention and the rows of LayerNorm over
+ * the same threads.  On OpenBLAS the weights keep PyTorch's [out][in]
+ * layout, so every projection is X · Wᵀ (sgemm with B transposed), and
+ * the passes between products are in kernels.c.  Reductions (softmax,
+ * LayerNorm) accumulate in double on both to stay close to the exact
+ * result.
  */
 #include "encoder.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 
 #include "blas.h"
+#include "compute.h"
 #include "kernels.h"
+#include "onednn.h"
+#include "packed_weights.h"
 
 struct BqEncoder
 {
 	const BqModel *model;
+	BqPackedWeights *packed;	/* oneDNN's weights; NULL on OpenBLAS */
+	BqLinearKernels *kernels;	/* oneDNN's compiled products; NULL on OpenBLAS */
 	int			token_capacity;	/* rows the activation buffers hold */
 	int			seq_capacity;	/* longest sequence 'scores' holds */
+	int			thread_capacity;	/* threads 'scores' and 'inv_sum' have room for */
 	float	   *hidden;			/* [tokens][H]: the layer input and output */
 	float	   *qkv;			/* [tokens][3H]: query | key | value */
 	float	   *context;		/* [tokens][H]: attention output, heads side by side */
-	float	   *sum;			/* [tokens][H]: sublayer output + residual */
+	float	   *sum;			/* [tokens][H]: sublayer output before LayerNorm */
 	float	   *ffn;			/* [tokens][I]: feed-forward activations */
-	float	   *scores;			/* [seq][seq]: one head's attention weights */
+	float	   *scores;			/* [threads][seq][seq]: one head's attention weights */
 	float	   *logits;			/* [tokens][2]: start, end */
-	float	   *inv_sum;		/* [seq]: 1 / softmax denominator per query */
+	float	   *inv_sum;		/* [threads][seq]: 1 / softmax denominator per query */
 };
 
 BqEncoder *
@@ -42,7 +53,7 @@ bq_encoder_new(const BqModel *model, BqError *err)
 {
 	BqEncoder  *enc;
 
-	if (bq_blas_init(err) != BQ_OK)
+	if (bq_compute_init(err) != BQ_OK)
 		return NULL;
 	enc = calloc(1, sizeof(BqEncoder));
 	if (enc == NULL)
@@ -51,6 +62,13 @@ bq_encoder_new(const BqModel *model, BqError *err)
 		return NULL;
 	}
 	enc->model = model;
+	if (bq_compute_engine() == BQ_ENGINE_ONEDNN &&
+		((enc->kernels = bq_linear_kernels_new(err)) == NULL ||
+		 (enc->packed = bq_packed_weights_open(model, model->cache_dir, err)) == NULL))
+	{
+		bq_encoder_free(enc);
+		return NULL;
+	}
 	return enc;
 }
 
@@ -72,6 +90,7 @@ free_workspace(BqEncoder *enc)
 	enc->inv_sum = NULL;
 	enc->token_capacity = 0;
 	enc->seq_capacity = 0;
+	enc->thread_capacity = 0;
 }
 
 void
@@ -80,36 +99,48 @@ bq_encoder_free(BqEncoder *enc)
 	if (enc == NULL)
 		return;
 	free_workspace(enc);
+	bq_packed_weights_free(enc->packed);
+	bq_linear_kernels_free(enc->kernels);
 	free(enc);
 }
 
 /*
- * Make room for 'tokens' packed tokens and sequences up to 'seq_len'.
- * Buffers only grow, so steady-state calls allocate nothing.
+ * Make room for 'tokens' packed tokens (rounded up as oneDNN's products
+ * want), sequences up to 'seq_len' and one attention scratch per OpenMP
+ * thread.  Buffers only grow, so steady-state calls allocate nothing; they
+ * start zeroed so rows past the tokens never hold garbage that could trap.
  */
 static int
 reserve(BqEncoder *enc, int tokens, int seq_len, BqError *err)
 {
 	const BqConfig *c = &enc->model->config;
 	size_t		h = (size_t) c->hidden_size;
-	size_t		n;
+	int			threads = omp_get_max_threads();
+	size_t		n,
+				s;
 
-	if (tokens <= enc->token_capacity && seq_len <= enc->seq_capacity)
+	if (enc->packed != NULL)
+		tokens = bq_onednn_padded_rows(tokens);
+	if (tokens <= enc->token_capacity && seq_len <= enc->seq_capacity &&
+		threads <= enc->thread_capacity)
 		return BQ_OK;
 	if (tokens < enc->token_capacity)
 		tokens = enc->token_capacity;
 	if (seq_len < enc->seq_capacity)
 		seq_len = enc->seq_capacity;
+	if (threads < enc->thread_capacity)
+		threads = enc->thread_capacity;
 	free_workspace(enc);
 	n = (size_t) tokens;
-	enc->hidden = malloc(n * h * sizeof(float));
-	enc->qkv = malloc(n * 3 * h * sizeof(float));
-	enc->context = malloc(n * h * sizeof(float));
-	enc->sum = malloc(n * h * sizeof(float));
-	enc->ffn = malloc(n * (size_t) c->intermediate_size * sizeof(float));
-	enc->scores = malloc((size_t) seq_len * (size_t) seq_len * sizeof(float));
+	s = (size_t) seq_len;
+	enc->hidden = calloc(n * h, sizeof(float));
+	enc->qkv = calloc(n * 3 * h, sizeof(float));
+	enc->context = calloc(n * h, sizeof(float));
+	enc->sum = calloc(n * h, sizeof(float));
+	enc->ffn = calloc(n * (size_t) c->intermediate_size, sizeof(float));
+	enc->scores = malloc((size_t) threads * s * s * sizeof(float));
 	enc->logits = malloc(n * 2 * sizeof(float));
-	enc->inv_sum = malloc((size_t) seq_len * sizeof(float));
+	enc->inv_sum = malloc((size_t) threads * s * sizeof(float));
 	if (enc->hidden == NULL || enc->qkv == NULL || enc->context == NULL || enc->sum == NULL ||
 		enc->ffn == NULL || enc->scores == NULL || enc->logits == NULL || enc->inv_sum == NULL)
 	{
@@ -119,10 +150,49 @@ reserve(BqEncoder *enc, int tokens, int seq_len, BqError *err)
 	}
 	enc->token_capacity = tokens;
 	enc->seq_capacity = seq_len;
+	enc->thread_capacity = threads;
 	return BQ_OK;
 }
 
 /* ---- the forward pass ----------------------------------------------------- */
+
+/*
+ * The share [*first, *end) of 'rows' rows that the calling thread of the
+ * current OpenMP team handles.
+ */
+static void
+thread_rows(int rows, int *first, int *end)
+{
+	int			threads = omp_get_num_threads();
+	int			t = omp_get_thread_num();
+
+	*first = (int) ((int64_t) rows * t / threads);
+	*end = (int) ((int64_t) rows * (t + 1) / threads);
+}
+
+/*
+ * out = LayerNorm(x + residual) * gamma + beta over 'rows' rows of width H
+ * (see bq_add_layer_norm), the rows split among the threads.
+ */
+static void
+layer_norm(BqEncoder *enc, float *out, float *x, const float *residual, int rows,
+		   const float *gamma, const float *beta)
+{
+	const BqConfig *c = &enc->model->config;
+	size_t		h = (size_t) c->hidden_size;
+
+#pragma omp parallel
+	{
+		int			first,
+					end;
+
+		thread_rows(rows, &first, &end);
+		if (end > first)
+			bq_add_layer_norm(out + first * h, x + first * h, NULL,
+							  residual != NULL ? residual + first * h : NULL,
+							  end - first, c->hidden_size, gamma, beta, c->layer_norm_eps);
+	}
+}
 
 /*
  * hidden = LayerNorm(word + position + token type embeddings), positions
@@ -153,77 +223,136 @@ embed(BqEncoder *enc, int batch, const int32_t *const *input_ids,
 		}
 		tokens += lengths[b];
 	}
-	bq_add_layer_norm(enc->hidden, enc->hidden, NULL, NULL, tokens, c->hidden_size,
-					  w->embed_ln_gamma, w->embed_ln_beta, c->layer_norm_eps);
+	layer_norm(enc, enc->hidden, enc->hidden, NULL, tokens, w->embed_ln_gamma, w->embed_ln_beta);
 }
 
 /*
- * Scaled dot-product attention of one sequence (rows [first, first+len) of
- * qkv), head by head, into the same rows of 'context'.
+ * Scaled dot-product attention of one head over one sequence (rows
+ * [first, first+len) of qkv) into the same rows of 'context', in the
+ * scratch of thread number 'thread'.
  */
 static void
-attend(BqEncoder *enc, int first, int len)
+attend(BqEncoder *enc, int first, int len, int head, int thread)
 {
 	const BqConfig *c = &enc->model->config;
 	int			h = c->hidden_size;
 	int			d = h / c->num_heads;
 	float		scale = (float) (1.0 / sqrt((double) d));
-	const float *q0 = enc->qkv + (size_t) first * 3 * h;
+	const float *q = enc->qkv + (size_t) first * 3 * h + head * d;
+	const float *k = q + h;
+	const float *v = q + 2 * h;
+	float	   *out = enc->context + (size_t) first * h + head * d;
+	float	   *scores = enc->scores + (size_t) thread * enc->seq_capacity * enc->seq_capacity;
+	float	   *inv_sum = enc->inv_sum + (size_t) thread * enc->seq_capacity;
 
-	for (int head = 0; head < c->num_heads; head++)
+	/* scores[i][j] = q_i · k_j / √d, softmax over the keys j */
+	bq_sgemm(false, true, len, len, d, scale, q, 3 * h, k, 3 * h, 0.0f, scores, len);
+	bq_softmax_rows(scores, len, len, inv_sum);
+	/* context_i = Σ_j softmax(scores)[i][j] v_j */
+	bq_sgemm(false, false, len, d, len, 1.0f, scores, len, v, 3 * h, 0.0f, out, h);
+	bq_scale_rows(out, len, d, h, inv_sum);
+}
+
+/*
+ * Attention of every head of every sequence, the (sequence, head) pairs
+ * shared among the threads.
+ */
+static void
+attend_all(BqEncoder *enc, int batch, const int32_t *lengths)
+{
+	int			heads = enc->model->config.num_heads;
+	int			pairs = batch * heads;
+
+#pragma omp parallel for schedule(dynamic)
+	for (int pair = 0; pair < pairs; pair++)
 	{
-		const float *q = q0 + head * d;
-		const float *k = q + h;
-		const float *v = q + 2 * h;
+		int			b = pair / heads;
+		int			first = 0;
 
-		float	   *out = enc->context + (size_t) first * h + head * d;
-
-		/* scores[i][j] = q_i · k_j / √d, softmax over the keys j */
-		bq_sgemm(false, true, len, len, d, scale, q, 3 * h, k, 3 * h, 0.0f, enc->scores, len);
-		bq_softmax_rows(enc->scores, len, len, enc->inv_sum);
-		/* context_i = Σ_j softmax(scores)[i][j] v_j */
-		bq_sgemm(false, false, len, d, len, 1.0f, enc->scores, len, v, 3 * h, 0.0f, out, h);
-		bq_scale_rows(out, len, d, h, enc->inv_sum);
+		for (int i = 0; i < b; i++)
+			first += lengths[i];
+		attend(enc, first, lengths[b], pair % heads, omp_get_thread_num());
 	}
+}
+
+/*
+ * out[tokens][n] = epilogue(in · Wᵀ + bias): on oneDNN from the packed
+ * weight 'packed' (writing rows of exactly n), on OpenBLAS from the
+ * model's 'w' ([n][k]) and 'bias' (writing rows 'ld_out' apart).
+ */
+static int
+project(BqEncoder *enc, const BqPackedLinear *packed, const float *w, const float *bias,
+		int k, int n, const float *in, int tokens, BqEpilogue epilogue,
+		float *out, int ld_out, BqError *err)
+{
+	if (enc->packed != NULL)
+		return bq_linear(enc->kernels, tokens, k, n, in, packed->weights, packed->bias,
+						 epilogue, out, err);
+	bq_sgemm(false, true, tokens, n, k, 1.0f, in, k, w, k, 0.0f, out, ld_out);
+	if (epilogue == BQ_EPILOGUE_BIAS_GELU)
+		bq_bias_gelu(out, tokens, n, bias);
+	else
+		bq_add_bias(out, tokens, n, ld_out, bias);
+	return BQ_OK;
+}
+
+/*
+ * qkv = hidden · [Wq; Wk; Wv]ᵀ + [bq; bk; bv]: one product on the packed,
+ * fused weight, or three into the column blocks of qkv.
+ */
+static int
+project_qkv(BqEncoder *enc, int layer, int tokens, BqError *err)
+{
+	const BqLayerWeights *l = &enc->model->weights.layers[layer];
+	int			h = enc->model->config.hidden_size;
+	const float *w[3] = {l->query_w, l->key_w, l->value_w};
+	const float *bias[3] = {l->query_b, l->key_b, l->value_b};
+	int			rc = BQ_OK;
+
+	if (enc->packed != NULL)
+		return project(enc, &enc->packed->layers[layer].qkv, NULL, NULL, h, 3 * h,
+					   enc->hidden, tokens, BQ_EPILOGUE_BIAS, enc->qkv, 3 * h, err);
+	for (int i = 0; i < 3 && rc == BQ_OK; i++)
+		rc = project(enc, NULL, w[i], bias[i], h, h, enc->hidden, tokens, BQ_EPILOGUE_BIAS,
+					 enc->qkv + i * h, 3 * h, err);
+	return rc;
 }
 
 /*
  * One transformer layer over all 'tokens' packed rows of enc->hidden.
  */
-static void
-run_layer(BqEncoder *enc, const BqLayerWeights *l, int batch, const int32_t *lengths,
-		  int tokens)
+static int
+run_layer(BqEncoder *enc, int layer, int batch, const int32_t *lengths, int tokens,
+		  BqError *err)
 {
 	const BqConfig *c = &enc->model->config;
+	const BqLayerWeights *l = &enc->model->weights.layers[layer];
+	const BqPackedLayer *p = enc->packed != NULL ? &enc->packed->layers[layer] : NULL;
 	int			h = c->hidden_size;
 	int			inter = c->intermediate_size;
-	int			first = 0;
+	int			rc;
 
-	/* Q, K and V side by side in one [tokens][3H] matrix */
-	bq_sgemm(false, true, tokens, h, h, 1.0f, enc->hidden, h, l->query_w, h, 0.0f, enc->qkv, 3 * h);
-	bq_sgemm(false, true, tokens, h, h, 1.0f, enc->hidden, h, l->key_w, h, 0.0f, enc->qkv + h, 3 * h);
-	bq_sgemm(false, true, tokens, h, h, 1.0f, enc->hidden, h, l->value_w, h, 0.0f, enc->qkv + 2 * h, 3 * h);
-	bq_add_bias(enc->qkv, tokens, h, 3 * h, l->query_b);
-	bq_add_bias(enc->qkv + h, tokens, h, 3 * h, l->key_b);
-	bq_add_bias(enc->qkv + 2 * h, tokens, h, 3 * h, l->value_b);
-
-	for (int b = 0; b < batch; b++)
-	{
-		attend(enc, first, lengths[b]);
-		first += lengths[b];
-	}
+	if ((rc = project_qkv(enc, layer, tokens, err)) != BQ_OK)
+		return rc;
+	attend_all(enc, batch, lengths);
 
 	/* hidden = LayerNorm(hidden + context · Woᵀ + bo) */
-	bq_sgemm(false, true, tokens, h, h, 1.0f, enc->context, h, l->attn_out_w, h, 0.0f, enc->sum, h);
-	bq_add_layer_norm(enc->hidden, enc->sum, l->attn_out_b, enc->hidden, tokens, h,
-					  l->attn_ln_gamma, l->attn_ln_beta, c->layer_norm_eps);
+	if ((rc = project(enc, p != NULL ? &p->attn_out : NULL, l->attn_out_w, l->attn_out_b,
+					  h, h, enc->context, tokens, BQ_EPILOGUE_BIAS, enc->sum, h, err)) != BQ_OK)
+		return rc;
+	layer_norm(enc, enc->hidden, enc->sum, enc->hidden, tokens, l->attn_ln_gamma,
+			   l->attn_ln_beta);
 
 	/* hidden = LayerNorm(hidden + GELU(hidden · Wiᵀ + bi) · Wo2ᵀ + bo2) */
-	bq_sgemm(false, true, tokens, inter, h, 1.0f, enc->hidden, h, l->ffn_in_w, h, 0.0f, enc->ffn, inter);
-	bq_bias_gelu(enc->ffn, tokens, inter, l->ffn_in_b);
-	bq_sgemm(false, true, tokens, h, inter, 1.0f, enc->ffn, inter, l->ffn_out_w, inter, 0.0f, enc->sum, h);
-	bq_add_layer_norm(enc->hidden, enc->sum, l->ffn_out_b, enc->hidden, tokens, h,
-					  l->ffn_ln_gamma, l->ffn_ln_beta, c->layer_norm_eps);
+	if ((rc = project(enc, p != NULL ? &p->ffn_in : NULL, l->ffn_in_w, l->ffn_in_b,
+					  h, inter, enc->hidden, tokens, BQ_EPILOGUE_BIAS_GELU, enc->ffn, inter,
+					  err)) != BQ_OK ||
+		(rc = project(enc, p != NULL ? &p->ffn_out : NULL, l->ffn_out_w, l->ffn_out_b,
+					  inter, h, enc->ffn, tokens, BQ_EPILOGUE_BIAS, enc->sum, h, err)) != BQ_OK)
+		return rc;
+	layer_norm(enc, enc->hidden, enc->sum, enc->hidden, tokens, l->ffn_ln_gamma,
+			   l->ffn_ln_beta);
+	return BQ_OK;
 }
 
 /*
@@ -298,7 +427,8 @@ bq_encoder_run(BqEncoder *enc, int batch,
 	{
 		if (bq_interrupted(intr))
 			return bq_fail(err, BQ_ERR_CANCELLED, "the encoder was interrupted");
-		run_layer(enc, &w->layers[i], batch, lengths, tokens);
+		if ((rc = run_layer(enc, i, batch, lengths, tokens, err)) != BQ_OK)
+			return rc;
 	}
 
 	/* QA head: [start, end] = hidden · Wqaᵀ + bqa */

@@ -514,14 +514,10 @@ static int
 bind_cached(BqModel *model, SlotList *list, const char *cache_dir, BqError *err)
 {
 	BqSafetensors *cached;
-	struct stat sb;
 	int			rc;
 
-	if (mkdir(cache_dir, 0700) != 0 && errno != EEXIST)
-		return bq_fail(err, BQ_ERR_IO, "could not create weight cache directory \"%s\": %s",
-					   cache_dir, strerror(errno));
-	if (stat(cache_dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
-		return bq_fail(err, BQ_ERR_IO, "weight cache \"%s\" is not a directory", cache_dir);
+	if ((rc = bq_cache_dir_make(cache_dir, err)) != BQ_OK)
+		return rc;
 	model->cache_path = cache_file_name(cache_dir, model->file);
 	if (model->cache_path == NULL)
 		return bq_fail(err, BQ_ERR_NOMEM, "out of memory loading model \"%s\"", model->path);
@@ -726,6 +722,13 @@ load_directory(const char *dir, const BqModelLoadOptions *options, BqError *err)
 		return NULL;
 	}
 	model->format = "safetensors";
+	if (options != NULL && options->cache_dir != NULL &&
+		(model->cache_dir = strdup(options->cache_dir)) == NULL)
+	{
+		bq_model_free(model);
+		bq_fail(err, BQ_ERR_NOMEM, "out of memory loading model \"%s\"", dir);
+		return NULL;
+	}
 	if (bq_config_load(dir, &model->config, err) != BQ_OK ||
 		load_vocab(model, err) != BQ_OK ||
 		load_weights(model, options, err) != BQ_OK)
@@ -810,6 +813,7 @@ bq_model_free(BqModel *model)
 	free(model->converted);
 	free(model->weights.layers);
 	free(model->cache_path);
+	free(model->cache_dir);
 	free(model->path);
 	free(model);
 }

@@ -100,6 +100,7 @@ typedef struct BqModel
 	float	   *converted;			/* private fp32 copy of F16/BF16 weights, else NULL */
 	char	   *cache_path;			/* the fp32 cache copy 'mapping' maps, else NULL */
 	size_t		bytes_converted;	/* fp32 bytes made from weights not usable in place */
+	char	   *cache_dir;			/* BqModelLoadOptions.cache_dir (copied), else NULL */
 	struct BqSafetensors *file;	/* owns 'mapping' */
 } BqModel;
 
@@ -118,7 +119,8 @@ typedef struct BqModelLoadOptions
 	 * are converted to an fp32 safetensors file once, then mapped shared by
 	 * every process like an F32 model.  The file's name derives from the
 	 * source's path, size, mtime and inode, so a changed model is never
-	 * served stale.  NULL converts into private memory instead.
+	 * served stale.  NULL converts into private memory instead.  Encoders
+	 * keep the weights they pack for their kernels here too.
 	 */
 	const char *cache_dir;
 } BqModelLoadOptions;

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "file_util.h"
 
@@ -361,4 +362,17 @@ bq_cache_path(const char *cache_dir, const char *source, const BqFileIdentity *i
 			 (unsigned long long) identity->size, (long long) identity->mtime_sec,
 			 (long long) identity->mtime_nsec, suffix);
 	return bq_model_path(cache_dir, file);
+}
+
+int
+bq_cache_dir_make(const char *cache_dir, BqError *err)
+{
+	struct stat sb;
+
+	if (mkdir(cache_dir, 0700) != 0 && errno != EEXIST)
+		return bq_fail(err, BQ_ERR_IO, "could not create weight cache directory \"%s\": %s",
+					   cache_dir, strerror(errno));
+	if (stat(cache_dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+		return bq_fail(err, BQ_ERR_IO, "weight cache \"%s\" is not a directory", cache_dir);
+	return BQ_OK;
 }

@@ -57,6 +57,9 @@ char	   *bq_model_path(const char *dir, const char *file);
 char	   *bq_cache_path(const char *cache_dir, const char *source,
 						  const BqFileIdentity *identity, const char *suffix);
 
+/* Create the cache directory 'cache_dir' unless it exists (as a directory). */
+int			bq_cache_dir_make(const char *cache_dir, BqError *err);
+
 /* config.json contents for 'config' (caller puts the object), or NULL when out of memory. */
 json_object *bq_config_to_json(const BqConfig *config);
 

@@ -678,10 +678,13 @@ bq_safetensors_create(const char *path, const BqTensorSpec *specs, int count,
 	}
 	fchmod(w->fd, 0644);
 
-	/* Pad the header with spaces so the data section starts 8-aligned. */
+	/*
+	 * Pad the header with spaces so the data section (after the 8-byte
+	 * length) starts on a 64-byte cache line, where vector loads want it.
+	 */
 	json = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	json_len = strlen(json);
-	padded = (json_len + 7) & ~(size_t) 7;
+	padded = ((json_len + 8 + 63) & ~(size_t) 63) - 8;
 	header = malloc(padded);
 	if (header == NULL)
 	{

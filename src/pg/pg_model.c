@@ -9,7 +9,7 @@
 
 #include <sys/stat.h>
 
-#include "blas.h"
+#include "compute.h"
 #include "miscadmin.h"
 #include "storage/fd.h"
 #include "utils/memutils.h"
@@ -144,7 +144,7 @@ bertqa_session(void)
 	if (session.model != NULL && strcmp(loaded_path, dir) == 0 &&
 		same_files(current, loaded_files))
 	{
-		bq_blas_set_threads(bertqa_threads);
+		bq_compute_set_threads(bertqa_threads);
 		return &session;
 	}
 
@@ -156,8 +156,8 @@ bertqa_session(void)
 				 errmsg("bertqa.model must be an absolute path"),
 				 errdetail("The setting is \"%s\".", dir)));
 	load_options.cache_dir = converted_weights_dir();
-	if (bq_blas_init(&err) != BQ_OK)
-		bertqa_report_error(&err, "could not load the BLAS library");
+	if (bq_compute_init(&err) != BQ_OK)
+		bertqa_report_error(&err, "could not start the matrix-product library");
 	session.model = bq_model_load_with(dir, &load_options, &err);
 	if (session.model == NULL)
 		ereport(ERROR,
@@ -178,6 +178,6 @@ bertqa_session(void)
 	session.bundled = bundled;
 	loaded_path = MemoryContextStrdup(TopMemoryContext, dir);
 	memcpy(loaded_files, current, sizeof(loaded_files));
-	bq_blas_set_threads(bertqa_threads);
+	bq_compute_set_threads(bertqa_threads);
 	return &session;
 }

@@ -3,7 +3,7 @@
  */
 #include "pg_bertqa.h"
 
-#include "blas.h"
+#include "compute.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
@@ -39,8 +39,8 @@ bertqa_qa_model_info(PG_FUNCTION_ARGS)
 	values[10] = Int64GetDatum((int64) model->bytes_mapped);
 	values[11] = CStringGetTextDatum(model->dtype);
 	values[12] = BoolGetDatum(session->bundled);
-	values[13] = CStringGetTextDatum(bq_blas_corename());
-	values[14] = Int32GetDatum(bq_blas_get_threads());
+	values[13] = CStringGetTextDatum(bq_compute_kernels());
+	values[14] = Int32GetDatum(bq_compute_threads());
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	return (Datum) 0;
 }

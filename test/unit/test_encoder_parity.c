@@ -1,15 +1,18 @@
 /*
  * test_encoder_parity.c - the encoder's logits against the reference ones
  * (PyTorch BertForQuestionAnswering on the tiny model) for every window of
- * the Google run_squad.py fixtures, alone and in mixed-length batches, plus
- * input validation, cancellation and the FLOP count.
+ * the Google run_squad.py fixtures, alone and in mixed-length batches, on
+ * one thread and on two under a storm of signals, plus input validation,
+ * cancellation and the FLOP count.
  */
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 
 #include "unit.h"
 
-#include "blas.h"
+#include "compute.h"
 #include "encoder.h"
 #include "file_util.h"
 #include "model.h"
@@ -250,6 +253,38 @@ test_parity_seq384(void)
 	check_file(SEQ384, 5);
 }
 
+static volatile sig_atomic_t alarms;
+
+static void
+count_alarm(int signo)
+{
+	(void) signo;
+	alarms++;
+}
+
+/*
+ * The same parity on two threads while SIGALRM arrives every 200 µs, as a
+ * PostgreSQL backend's signals may arrive at any point of a forward pass:
+ * no kernel may be disturbed by them (oneDNN's sgemm was: see onednn.c).
+ */
+static void
+test_parity_two_threads_under_signals(void)
+{
+	struct sigaction sa = {0};
+	struct itimerval every = {{0, 200}, {0, 200}};
+	struct itimerval off = {{0, 0}, {0, 0}};
+
+	sa.sa_handler = count_alarm;
+	sigaction(SIGALRM, &sa, NULL);
+	bq_compute_set_threads(2);
+	setitimer(ITIMER_REAL, &every, NULL);
+	check_file(SEQ384, 8);
+	setitimer(ITIMER_REAL, &off, NULL);
+	bq_compute_set_threads(1);
+	printf("%d signals arrived during the forward passes\n", (int) alarms);
+	CHECK(alarms > 100);
+}
+
 static void
 test_parity_seq64(void)
 {
@@ -353,7 +388,7 @@ main(void)
 {
 	BqError		err;
 
-	bq_blas_set_threads(1);
+	bq_compute_set_threads(1);
 	model = bq_model_load(MODEL_DIR, &err);
 	if (model == NULL)
 	{
@@ -362,6 +397,7 @@ main(void)
 	}
 	RUN_TEST(test_parity_seq384);
 	RUN_TEST(test_parity_seq64);
+	RUN_TEST(test_parity_two_threads_under_signals);
 	RUN_TEST(test_bad_inputs);
 	RUN_TEST(test_interrupt);
 	RUN_TEST(test_flops);

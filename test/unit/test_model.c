@@ -19,6 +19,8 @@
 #include "unit.h"
 
 #include "blas.h"
+#include "compute.h"
+#include "onednn.h"
 #include "encoder.h"
 #include "file_util.h"
 #include "model.h"
@@ -214,13 +216,12 @@ expect_load_failure(const char *dir, BqStatus status, const char *expect)
 }
 
 /*
- * Start and end logits of the probe sequences (deterministic ids).
+ * Start and end logits of the probe sequences (deterministic ids) from 'enc'.
  */
 static void
-probe_logits(const BqModel *model, float *out)
+probe_with(BqEncoder *enc, const BqModel *model, float *out)
 {
 	BqError		err;
-	BqEncoder  *enc = bq_encoder_new(model, &err);
 	int32_t		ids[PROBE_TOKENS];
 	int32_t		types[PROBE_TOKENS];
 	const int32_t *id_rows[PROBE_SEQS];
@@ -229,9 +230,6 @@ probe_logits(const BqModel *model, float *out)
 	float	   *end[PROBE_SEQS];
 	int			at = 0;
 
-	CHECK(enc != NULL);
-	if (enc == NULL)
-		return;
 	for (int i = 0; i < PROBE_TOKENS; i++)
 	{
 		ids[i] = (int32_t) ((i * 7919L + 101) % model->config.vocab_size);
@@ -247,6 +245,21 @@ probe_logits(const BqModel *model, float *out)
 	}
 	CHECK_INT_EQ(bq_encoder_run(enc, PROBE_SEQS, id_rows, type_rows, probe_lengths, start, end,
 								NULL, &err), BQ_OK);
+}
+
+/*
+ * The probe's logits from a fresh encoder of 'model'.
+ */
+static void
+probe_logits(const BqModel *model, float *out)
+{
+	BqError		err;
+	BqEncoder  *enc = bq_encoder_new(model, &err);
+
+	CHECK(enc != NULL);
+	if (enc == NULL)
+		return;
+	probe_with(enc, model, out);
 	bq_encoder_free(enc);
 }
 
@@ -336,10 +349,11 @@ typedef struct MappingStats
 } MappingStats;
 
 /*
- * Statistics of the mapping containing 'addr', from /proc/self/smaps.
+ * Statistics of the mapping containing 'addr', or (when 'addr' is NULL) of
+ * the mappings of files whose path contains 'name', from /proc/self/smaps.
  */
 static MappingStats
-mapping_stats(const void *addr)
+mapping_stats_of(const void *addr, const char *name)
 {
 	MappingStats st = {0};
 	FILE	   *f = fopen("/proc/self/smaps", "r");
@@ -357,7 +371,8 @@ mapping_stats(const void *addr)
 
 		if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) == 3)
 		{
-			inside = (uintptr_t) addr >= lo && (uintptr_t) addr < hi;
+			inside = addr != NULL ? (uintptr_t) addr >= lo && (uintptr_t) addr < hi :
+				strstr(line, name) != NULL;
 			st.found = st.found || inside;
 			continue;
 		}
@@ -373,6 +388,12 @@ mapping_stats(const void *addr)
 	}
 	fclose(f);
 	return st;
+}
+
+static MappingStats
+mapping_stats(const void *addr)
+{
+	return mapping_stats_of(addr, NULL);
 }
 
 /*
@@ -437,53 +458,117 @@ test_load_fixture(void)
 }
 
 /*
+ * Run products of the encoder's shapes on the engine, so that what the
+ * engine keeps after its first use (OpenBLAS's buffers; oneDNN's compiled
+ * kernels, which it caches per process) exists before memory is measured.
+ * (Not with a throwaway load: a copying loader's freed copy would be
+ * reused by the second load and hide it.)
+ */
+static void
+warm_up_products(void)
+{
+	BqError		err;
+	BqConfig	c;
+	int			h,
+				inter,
+				d;
+
+	if (bq_config_load(FIXTURE, &c, &err) != BQ_OK)
+	{
+		CHECK(0);
+		return;
+	}
+	h = c.hidden_size;
+	inter = c.intermediate_size;
+	d = h / c.num_heads;
+	{
+		const int	k[4] = {h, h, h, inter};
+		const int	n[4] = {3 * h, h, inter, h};
+		int			rows = bq_onednn_padded_rows(PROBE_TOKENS);
+		float	   *a = calloc((size_t) rows * 4 * inter, sizeof(float));
+		float	   *w = calloc((size_t) 4 * inter * h, sizeof(float));
+		float	   *out = calloc((size_t) rows * 4 * inter, sizeof(float));
+		BqLinearKernels *kernels = bq_linear_kernels_new(&err);
+
+		for (int i = 0; i < PROBE_SEQS; i++)
+		{
+			int			len = probe_lengths[i];
+
+			bq_sgemm(false, true, len, len, d, 1.0f, a, 3 * h, w, 3 * h, 0.0f, out, len);
+			bq_sgemm(false, false, len, d, len, 1.0f, a, len, w, 3 * h, 0.0f, out, h);
+		}
+		for (int j = 0; j < 4; j++)
+		{
+			size_t		bytes = 0;
+			uint64_t	hash;
+			void	   *packed;
+
+			if (bq_compute_engine() != BQ_ENGINE_ONEDNN)
+			{
+				bq_sgemm(false, true, PROBE_TOKENS, n[j], k[j], 1.0f, a, k[j], w, k[j], 0.0f,
+						 out, n[j]);
+				continue;
+			}
+			CHECK_INT_EQ(bq_onednn_packed_size(k[j], n[j], &bytes, &hash, &err), BQ_OK);
+			packed = malloc(bytes);
+			CHECK_INT_EQ(bq_onednn_pack(w, k[j], n[j], packed, &err), BQ_OK);
+			CHECK_INT_EQ(bq_linear(kernels, PROBE_TOKENS, k[j], n[j], a, packed, w,
+								   j == 2 ? BQ_EPILOGUE_BIAS_GELU : BQ_EPILOGUE_BIAS, out, &err),
+						 BQ_OK);
+			free(packed);
+		}
+		bq_linear_kernels_free(kernels);
+		free(a);
+		free(w);
+		free(out);
+	}
+}
+
+/*
  * Loading must map the weights, not copy them: after reading every weight
  * and running the encoder, the pages sit in the file mapping (no copied
  * pages), weight pointers point into it, and the process's anonymous memory
- * grew by far less than the weights' size.
+ * grew by far less than the weights' size.  The weights the encoder packs
+ * for oneDNN are likewise a shared mapping of a file in the cache
+ * directory.
  */
 static void
 test_weights_not_copied(void)
 {
 	BqError		err;
 	BqModel    *model;
+	BqEncoder  *enc;
+	char	   *cache = temp_model(false);
+	BqModelLoadOptions options = {cache};
 	float		logits[2 * PROBE_TOKENS];
 	long		before,
 				after;
 	double		weight_kb;
-	MappingStats ms;
+	MappingStats ms,
+				packed;
+	bool		onednn = bq_compute_engine() == BQ_ENGINE_ONEDNN;
 
-	/*
-	 * Let OpenBLAS allocate its buffers first, with products of the
-	 * encoder's shapes.  (Not with a throwaway load: a copying loader's
-	 * freed copy would be reused by the second load and hide it.)
-	 */
-	{
-		float	   *a = calloc(128 * 256, sizeof(float));
-		float	   *b = calloc(256 * 256, sizeof(float));
-		float	   *c = calloc(128 * 256, sizeof(float));
-
-		bq_sgemm(false, true, 128, 256, 64, 1.0f, a, 64, b, 64, 0.0f, c, 256);
-		bq_sgemm(false, true, 128, 64, 256, 1.0f, a, 256, b, 256, 0.0f, c, 64);
-		bq_sgemm(false, false, 128, 16, 128, 1.0f, a, 128, b, 16, 0.0f, c, 16);
-		free(a);
-		free(b);
-		free(c);
-	}
-
+	warm_up_products();
 	before = anonymous_kb();
-	model = bq_model_load(FIXTURE, &err);
+	model = bq_model_load_with(FIXTURE, &options, &err);
 	CHECK(model != NULL);
 	if (model == NULL)
 		return;
 	CHECK(touch_weights(model) != 0.0);
-	probe_logits(model, logits);
+	enc = bq_encoder_new(model, &err);
+	CHECK(enc != NULL);
+	if (enc == NULL)
+		return;
+	probe_with(enc, model, logits);
 	after = anonymous_kb();
 	ms = mapping_stats(model->weights.word_embeddings);
+	packed = mapping_stats_of(NULL, ".packed-");
 	weight_kb = model->parameter_count * 4 / 1024.0;
 
 	printf("weights %.0f kB; anonymous memory grew %ld kB; weight mapping rss %ld kB, "
-		   "anonymous %ld kB\n", weight_kb, after - before, ms.rss_kb, ms.anonymous_kb);
+		   "anonymous %ld kB; packed mapping rss %ld kB, anonymous %ld kB\n",
+		   weight_kb, after - before, ms.rss_kb, ms.anonymous_kb, packed.rss_kb,
+		   packed.anonymous_kb);
 	CHECK(before > 0 && after > 0);
 	/*
 	 * A copy would add over 100%; what does grow is the vocabulary, its
@@ -494,10 +579,12 @@ test_weights_not_copied(void)
 	CHECK(ms.rss_kb >= 0.95 * model->bytes_mapped / 1024);
 	CHECK_INT_EQ(ms.anonymous_kb, 0);
 	CHECK(weights_in_mapping(model));
+	CHECK(packed.found == onednn);
+	CHECK_INT_EQ(packed.anonymous_kb, 0);
 
 	/*
 	 * A second process loading the same file maps the same physical pages:
-	 * in the child, the fresh mapping's pages are shared (also mapped by
+	 * in the child, the fresh mappings' pages are shared (also mapped by
 	 * this process), not private copies.
 	 */
 	fflush(stdout);
@@ -507,26 +594,35 @@ test_weights_not_copied(void)
 
 		if (pid == 0)
 		{
-			BqModel    *again = bq_model_load(FIXTURE, &err);
-			MappingStats cs;
+			BqModel    *again = bq_model_load_with(FIXTURE, &options, &err);
+			BqEncoder  *enc_again = again != NULL ? bq_encoder_new(again, &err) : NULL;
+			MappingStats cs,
+						cp;
 			bool		shared;
 
-			if (again == NULL || touch_weights(again) == 0.0)
+			if (enc_again == NULL || touch_weights(again) == 0.0)
 				_exit(3);
+			probe_with(enc_again, again, logits);
 			cs = mapping_stats(again->weights.word_embeddings);
-			printf("child: weight mapping rss %ld kB, shared %ld kB\n", cs.rss_kb, cs.shared_kb);
+			cp = mapping_stats_of(NULL, ".packed-");
+			printf("child: weight mapping rss %ld kB, shared %ld kB; packed rss %ld kB, shared %ld kB\n",
+				   cs.rss_kb, cs.shared_kb, cp.rss_kb, cp.shared_kb);
 			fflush(stdout);
 			shared = cs.found && cs.rss_kb > 0 && cs.shared_kb >= 0.95 * cs.rss_kb &&
-				cs.anonymous_kb == 0 && again->mapping != model->mapping;
+				cs.anonymous_kb == 0 && again->mapping != model->mapping &&
+				(!onednn || (cp.rss_kb > 0 && cp.shared_kb >= 0.95 * cp.rss_kb &&
+							 cp.anonymous_kb == 0));
+			bq_encoder_free(enc_again);
 			bq_model_free(again);
-			bq_model_free(model);
 			_exit(shared ? 0 : 4);
 		}
 		CHECK(pid > 0);
 		CHECK(waitpid(pid, &status, 0) == pid);
 		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	}
+	bq_encoder_free(enc);
 	bq_model_free(model);
+	remove_dir(cache);
 }
 
 static void
@@ -1160,12 +1256,12 @@ main(void)
 {
 	BqError		err;
 
-	if (bq_blas_init(&err) != BQ_OK)
+	if (bq_compute_init(&err) != BQ_OK)
 	{
 		fprintf(stderr, "%s\n", err.message);
 		return 1;
 	}
-	bq_blas_set_threads(1);
+	bq_compute_set_threads(1);
 	RUN_TEST(test_load_fixture);
 	RUN_TEST(test_config_round_trip);
 	RUN_TEST(test_weights_not_copied);

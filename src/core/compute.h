@@ -1,0 +1,46 @@
+/*
+ * compute.h - the libraries that run the encoder's matrix products, and the
+ * threads they run on.
+ *
+ * oneDNN is the engine for the projections: weights packed once, products
+ * compiled per shape, threads from OpenMP.  Attention's products (whose
+ * operands change with every input) and the QA head run on OpenBLAS.
+ * OpenBLAS runs everything when oneDNN cannot start, when its kernels for
+ * this CPU are not the brgemm ones bertqa has checked (see onednn.c), or
+ * when the environment variable BERTQA_SGEMM=openblas asks for it (to
+ * compare the two).
+ *
+ * Every helper thread either library starts is created with all signals
+ * blocked, so the host's signals (a PostgreSQL backend's cancel and timeout
+ * signals among them) stay on the thread that handles them.
+ */
+#ifndef BQ_COMPUTE_H
+#define BQ_COMPUTE_H
+
+#include <stdbool.h>
+
+#include "bq_error.h"
+
+typedef enum BqEngine
+{
+	BQ_ENGINE_ONEDNN,
+	BQ_ENGINE_OPENBLAS
+} BqEngine;
+
+/* Choose and start the engine, once per process; safe to call repeatedly. */
+int			bq_compute_init(BqError *err);
+
+/* The engine chosen by bq_compute_init. */
+BqEngine	bq_compute_engine(void);
+
+/*
+ * What runs the products, e.g. "oneDNN 2.6.3 avx512_core + OpenBLAS SkylakeX"
+ * or "OpenBLAS SkylakeX".
+ */
+const char *bq_compute_kernels(void);
+
+/* Threads one forward pass may use (clamped to at least 1). */
+void		bq_compute_set_threads(int threads);
+int			bq_compute_threads(void);
+
+#endif							/* BQ_COMPUTE_H */

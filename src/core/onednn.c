@@ -1,0 +1,523 @@
+/*
+ * onednn.c - fp32 linear layers on packed weights, on oneDNN.
+ *
+ * The packed layout of a [k][n] weight is whatever oneDNN's matmul picks
+ * when left free to choose ("any"); it is asked once per (k, n), with a
+ * representative row count, and then every product of any row count is
+ * compiled against that fixed layout, so weights packed once serve all
+ * sequence lengths.  With oneDNN 2.6 on AVX-512 the choice is its brgemm
+ * kernels on 16x64 blocks of the weight.
+ *
+ * Only the brgemm kernels are used.  oneDNN 2.6's older "gemm:jit" kernels
+ * (its sgemm, and what matmul falls back to on other CPUs or layouts)
+ * corrupt the heap when a signal arrives while they run: with SIGALRM
+ * every millisecond, a loop of dnnl_sgemm calls aborts in free() within
+ * milliseconds, on one thread or two, while the same loop of brgemm
+ * products and reorders runs clean.  A PostgreSQL backend gets signals at
+ * any time (timeouts, cancels), so where matmul would not pick brgemm,
+ * bq_onednn_init fails and OpenBLAS runs everything.
+ */
+#include "onednn.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <oneapi/dnnl/dnnl.h>
+
+/* Row count the packed layout is chosen for; any other count works with it. */
+#define LAYOUT_PROBE_ROWS 256
+
+/* Row counts are compiled in steps of this many rows. */
+#define ROW_STEP 32
+
+/* Distinct weight shapes of one model: Q/K/V fused, attention output, FFN in and out. */
+#define MAX_LAYOUTS 16
+
+/* Compiled products kept per caller (shapes x row counts). */
+#define MAX_KERNELS 96
+
+typedef struct PackedLayout
+{
+	int			k;
+	int			n;
+	dnnl_memory_desc_t desc;	/* oneDNN's blocked layout for this weight */
+	size_t		bytes;
+	uint64_t	hash;
+} PackedLayout;
+
+typedef struct LinearKernel
+{
+	int			rows;			/* padded row count it was compiled for */
+	int			k;
+	int			n;
+	BqEpilogue	epilogue;
+	uint64_t	last_used;
+	dnnl_primitive_t primitive;
+	dnnl_memory_t src;			/* memory objects whose data pointers are set per call */
+	dnnl_memory_t weights;
+	dnnl_memory_t bias;
+	dnnl_memory_t dst;
+} LinearKernel;
+
+struct BqLinearKernels
+{
+	LinearKernel kernels[MAX_KERNELS];
+	int			count;
+	uint64_t	clock;			/* counts calls, for least-recently-used eviction */
+};
+
+static pthread_mutex_t onednn_lock = PTHREAD_MUTEX_INITIALIZER;
+static dnnl_engine_t engine;
+static dnnl_stream_t stream;
+static char implementation[64];	/* the kernels matmul picks, e.g. "brg:avx512_core" */
+static PackedLayout layouts[MAX_LAYOUTS];
+static int	layout_count;
+
+/*
+ * Record a oneDNN failure: out of memory as such, anything else as a
+ * product oneDNN cannot run here.
+ */
+static int
+fail_status(BqError *err, dnnl_status_t status, const char *what)
+{
+	if (status == dnnl_out_of_memory)
+		return bq_fail(err, BQ_ERR_NOMEM, "out of memory %s", what);
+	return bq_fail(err, BQ_ERR_UNSUPPORTED, "oneDNN could not %s (status %d)", what,
+				   (int) status);
+}
+
+const char *
+bq_onednn_kernels(void)
+{
+	return implementation;
+}
+
+const char *
+bq_onednn_isa(void)
+{
+	switch (dnnl_get_effective_cpu_isa())
+	{
+		case dnnl_cpu_isa_sse41:
+			return "sse41";
+		case dnnl_cpu_isa_avx:
+			return "avx";
+		case dnnl_cpu_isa_avx2:
+			return "avx2";
+		case dnnl_cpu_isa_avx2_vnni:
+			return "avx2_vnni";
+		case dnnl_cpu_isa_avx512_core:
+			return "avx512_core";
+		case dnnl_cpu_isa_avx512_core_vnni:
+			return "avx512_core_vnni";
+		case dnnl_cpu_isa_avx512_core_bf16:
+			return "avx512_core_bf16";
+		case dnnl_cpu_isa_avx512_core_amx:
+			return "avx512_core_amx";
+		default:
+			return "other";
+	}
+}
+
+const char *
+bq_onednn_version(void)
+{
+	static char text[32];
+	const dnnl_version_t *v = dnnl_version();
+
+	snprintf(text, sizeof(text), "%d.%d.%d", v->major, v->minor, v->patch);
+	return text;
+}
+
+/*
+ * Row-major [rows][cols] fp32 descriptor.
+ */
+static dnnl_status_t
+plain_desc(dnnl_memory_desc_t *desc, int64_t rows, int64_t cols)
+{
+	dnnl_dims_t dims = {rows, cols};
+
+	return dnnl_memory_desc_init_by_tag(desc, 2, dims, dnnl_f32, dnnl_ab);
+}
+
+/*
+ * FNV-1a over the fields that define a blocked layout.
+ */
+static uint64_t
+hash_layout(const dnnl_memory_desc_t *d)
+{
+	const dnnl_blocking_desc_t *b = &d->format_desc.blocking;
+	int64_t		fields[4 + 4 * DNNL_MAX_NDIMS + 2 * DNNL_MAX_NDIMS];
+	int			n = 0;
+	uint64_t	hash = 0xcbf29ce484222325ULL;
+
+	fields[n++] = d->format_kind;
+	fields[n++] = d->ndims;
+	fields[n++] = b->inner_nblks;
+	fields[n++] = (int64_t) d->extra.flags;
+	for (int i = 0; i < d->ndims; i++)
+	{
+		fields[n++] = d->dims[i];
+		fields[n++] = d->padded_dims[i];
+		fields[n++] = d->padded_offsets[i];
+		fields[n++] = b->strides[i];
+	}
+	for (int i = 0; i < b->inner_nblks; i++)
+	{
+		fields[n++] = b->inner_blks[i];
+		fields[n++] = b->inner_idxs[i];
+	}
+	for (size_t i = 0; i < (size_t) n * sizeof(int64_t); i++)
+	{
+		hash ^= ((const unsigned char *) fields)[i];
+		hash *= 0x100000001b3ULL;
+	}
+	return hash;
+}
+
+/*
+ * Build a matmul descriptor: rows x k times the weight 'weights' (k x n),
+ * plus a bias, into rows x n.
+ */
+static dnnl_status_t
+matmul_desc(dnnl_matmul_desc_t *desc, int rows, int k, int n,
+			const dnnl_memory_desc_t *weights)
+{
+	dnnl_memory_desc_t src,
+				bias,
+				dst;
+	dnnl_status_t status;
+
+	if ((status = plain_desc(&src, rows, k)) != dnnl_success ||
+		(status = plain_desc(&bias, 1, n)) != dnnl_success ||
+		(status = plain_desc(&dst, rows, n)) != dnnl_success)
+		return status;
+	return dnnl_matmul_desc_init(desc, &src, weights, &bias, &dst);
+}
+
+/*
+ * The packed layout of a [k][n] weight, asked of oneDNN on first use.
+ * Called with onednn_lock held.
+ */
+static const PackedLayout *
+find_layout(int k, int n, BqError *err)
+{
+	dnnl_memory_desc_t any;
+	dnnl_dims_t dims = {k, n};
+	dnnl_matmul_desc_t desc;
+	dnnl_primitive_desc_t pd = NULL;
+	dnnl_status_t status;
+	PackedLayout *layout;
+
+	for (int i = 0; i < layout_count; i++)
+		if (layouts[i].k == k && layouts[i].n == n)
+			return &layouts[i];
+	if (layout_count == MAX_LAYOUTS)
+	{
+		bq_fail(err, BQ_ERR_UNSUPPORTED, "too many distinct weight shapes for oneDNN");
+		return NULL;
+	}
+	if ((status = dnnl_memory_desc_init_by_tag(&any, 2, dims, dnnl_f32,
+											   dnnl_format_tag_any)) != dnnl_success ||
+		(status = matmul_desc(&desc, LAYOUT_PROBE_ROWS, k, n, &any)) != dnnl_success ||
+		(status = dnnl_primitive_desc_create(&pd, &desc, NULL, engine, NULL)) != dnnl_success)
+	{
+		fail_status(err, status, "choose a layout for a weight matrix");
+		return NULL;
+	}
+	layout = &layouts[layout_count];
+	layout->k = k;
+	layout->n = n;
+	layout->desc = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+	layout->bytes = dnnl_memory_desc_get_size(&layout->desc);
+	layout->hash = hash_layout(&layout->desc);
+	dnnl_primitive_desc_destroy(pd);
+	layout_count++;
+	return layout;
+}
+
+/*
+ * Ask matmul which kernels it picks for a projection on packed weights,
+ * and accept only brgemm (see the top).  Called with onednn_lock held.
+ */
+static int
+check_kernels(BqError *err)
+{
+	dnnl_memory_desc_t any;
+	dnnl_dims_t dims = {64, 64};
+	dnnl_matmul_desc_t desc;
+	dnnl_primitive_desc_t pd = NULL;
+	dnnl_status_t status;
+	const char *name = NULL;
+
+	if ((status = dnnl_memory_desc_init_by_tag(&any, 2, dims, dnnl_f32,
+											   dnnl_format_tag_any)) != dnnl_success ||
+		(status = matmul_desc(&desc, LAYOUT_PROBE_ROWS, 64, 64, &any)) != dnnl_success ||
+		(status = dnnl_primitive_desc_create(&pd, &desc, NULL, engine, NULL)) != dnnl_success ||
+		(status = dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &name)) != dnnl_success)
+	{
+		dnnl_primitive_desc_destroy(pd);
+		return fail_status(err, status, "choose kernels for a matrix product");
+	}
+	snprintf(implementation, sizeof(implementation), "%s", name);
+	dnnl_primitive_desc_destroy(pd);
+	if (strncmp(implementation, "brg:", 4) != 0)
+		return bq_fail(err, BQ_ERR_UNSUPPORTED,
+					   "oneDNN's matrix products on this CPU are \"%s\", not its brgemm kernels",
+					   implementation);
+	return BQ_OK;
+}
+
+int
+bq_onednn_init(BqError *err)
+{
+	dnnl_status_t status = dnnl_success;
+	int			rc = BQ_OK;
+
+	pthread_mutex_lock(&onednn_lock);
+	if (engine == NULL)
+	{
+		status = dnnl_engine_create(&engine, dnnl_cpu, 0);
+		if (status == dnnl_success &&
+			(status = dnnl_stream_create(&stream, engine, dnnl_stream_default_flags)) != dnnl_success)
+			dnnl_engine_destroy(engine);
+		rc = status == dnnl_success ? check_kernels(err) :
+			fail_status(err, status, "start its CPU engine");
+		if (rc != BQ_OK)
+		{
+			if (stream != NULL)
+				dnnl_stream_destroy(stream);
+			if (status == dnnl_success)
+				dnnl_engine_destroy(engine);
+			engine = NULL;
+			stream = NULL;
+		}
+	}
+	pthread_mutex_unlock(&onednn_lock);
+	return rc;
+}
+
+int
+bq_onednn_packed_size(int k, int n, size_t *bytes, uint64_t *layout_hash, BqError *err)
+{
+	const PackedLayout *layout;
+
+	pthread_mutex_lock(&onednn_lock);
+	layout = find_layout(k, n, err);
+	if (layout != NULL)
+	{
+		*bytes = layout->bytes;
+		*layout_hash = layout->hash;
+	}
+	pthread_mutex_unlock(&onednn_lock);
+	return layout != NULL ? BQ_OK : err->status;
+}
+
+int
+bq_onednn_pack(const float *w, int k, int n, void *packed, BqError *err)
+{
+	dnnl_memory_desc_t source_desc;
+	dnnl_dims_t dims = {k, n};
+	dnnl_memory_desc_t target_desc;
+	dnnl_memory_t source = NULL,
+				target = NULL;
+	dnnl_primitive_desc_t pd = NULL;
+	dnnl_primitive_t reorder = NULL;
+	dnnl_status_t status;
+	const PackedLayout *layout;
+
+	pthread_mutex_lock(&onednn_lock);
+	layout = find_layout(k, n, err);
+	if (layout != NULL)
+		target_desc = layout->desc;
+	pthread_mutex_unlock(&onednn_lock);
+	if (layout == NULL)
+		return err->status;
+
+	/* w[j][i] is element (i, j) of the k x n weight: format "ba" */
+	if ((status = dnnl_memory_desc_init_by_tag(&source_desc, 2, dims, dnnl_f32,
+											   dnnl_ba)) == dnnl_success &&
+		(status = dnnl_memory_create(&source, &source_desc, engine, (void *) w)) == dnnl_success &&
+		(status = dnnl_memory_create(&target, &target_desc, engine, packed)) == dnnl_success &&
+		(status = dnnl_reorder_primitive_desc_create(&pd, &source_desc, engine,
+													 &target_desc, engine, NULL)) == dnnl_success &&
+		(status = dnnl_primitive_create(&reorder, pd)) == dnnl_success)
+	{
+		dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, source}, {DNNL_ARG_TO, target}};
+
+		if ((status = dnnl_primitive_execute(reorder, stream, 2, args)) == dnnl_success)
+			status = dnnl_stream_wait(stream);
+	}
+	dnnl_primitive_destroy(reorder);
+	dnnl_primitive_desc_destroy(pd);
+	dnnl_memory_destroy(source);
+	dnnl_memory_destroy(target);
+	return status == dnnl_success ? BQ_OK : fail_status(err, status, "pack a weight matrix");
+}
+
+int
+bq_onednn_padded_rows(int rows)
+{
+	return (rows + ROW_STEP - 1) / ROW_STEP * ROW_STEP;
+}
+
+BqLinearKernels *
+bq_linear_kernels_new(BqError *err)
+{
+	BqLinearKernels *kernels = calloc(1, sizeof(BqLinearKernels));
+
+	if (kernels == NULL)
+		bq_fail(err, BQ_ERR_NOMEM, "out of memory creating oneDNN kernels");
+	return kernels;
+}
+
+/*
+ * Release one compiled product and its memory objects.
+ */
+static void
+destroy_kernel(LinearKernel *kernel)
+{
+	dnnl_primitive_destroy(kernel->primitive);
+	dnnl_memory_destroy(kernel->src);
+	dnnl_memory_destroy(kernel->weights);
+	dnnl_memory_destroy(kernel->bias);
+	dnnl_memory_destroy(kernel->dst);
+	memset(kernel, 0, sizeof(*kernel));
+}
+
+void
+bq_linear_kernels_free(BqLinearKernels *kernels)
+{
+	if (kernels == NULL)
+		return;
+	for (int i = 0; i < kernels->count; i++)
+		destroy_kernel(&kernels->kernels[i]);
+	free(kernels);
+}
+
+/*
+ * Compile the product for one shape into 'kernel'.
+ */
+static int
+compile_kernel(LinearKernel *kernel, int rows, int k, int n, BqEpilogue epilogue,
+			   BqError *err)
+{
+	dnnl_matmul_desc_t desc;
+	dnnl_primitive_attr_t attr = NULL;
+	dnnl_post_ops_t post_ops = NULL;
+	dnnl_primitive_desc_t pd = NULL;
+	dnnl_memory_desc_t weights_desc;
+	dnnl_status_t status;
+	const PackedLayout *layout;
+
+	pthread_mutex_lock(&onednn_lock);
+	layout = find_layout(k, n, err);
+	if (layout != NULL)
+		weights_desc = layout->desc;
+	pthread_mutex_unlock(&onednn_lock);
+	if (layout == NULL)
+		return err->status;
+
+	memset(kernel, 0, sizeof(*kernel));
+	if ((status = matmul_desc(&desc, rows, k, n, &weights_desc)) == dnnl_success &&
+		(status = dnnl_primitive_attr_create(&attr)) == dnnl_success &&
+		(status = dnnl_post_ops_create(&post_ops)) == dnnl_success &&
+		(epilogue != BQ_EPILOGUE_BIAS_GELU ||
+		 (status = dnnl_post_ops_append_eltwise(post_ops, 1.0f, dnnl_eltwise_gelu_erf,
+												0.0f, 0.0f)) == dnnl_success) &&
+		(status = dnnl_primitive_attr_set_post_ops(attr, post_ops)) == dnnl_success &&
+		(status = dnnl_primitive_desc_create(&pd, &desc, attr, engine, NULL)) == dnnl_success &&
+		(status = dnnl_primitive_create(&kernel->primitive, pd)) == dnnl_success &&
+		(status = dnnl_memory_create(&kernel->src, &desc.src_desc, engine,
+									 DNNL_MEMORY_NONE)) == dnnl_success &&
+		(status = dnnl_memory_create(&kernel->weights, &weights_desc, engine,
+									 DNNL_MEMORY_NONE)) == dnnl_success &&
+		(status = dnnl_memory_create(&kernel->bias, &desc.bias_desc, engine,
+									 DNNL_MEMORY_NONE)) == dnnl_success &&
+		(status = dnnl_memory_create(&kernel->dst, &desc.dst_desc, engine,
+									 DNNL_MEMORY_NONE)) == dnnl_success)
+	{
+		kernel->rows = rows;
+		kernel->k = k;
+		kernel->n = n;
+		kernel->epilogue = epilogue;
+	}
+	dnnl_primitive_desc_destroy(pd);
+	dnnl_post_ops_destroy(post_ops);
+	dnnl_primitive_attr_destroy(attr);
+	if (status != dnnl_success)
+	{
+		destroy_kernel(kernel);
+		return fail_status(err, status, "compile a matrix product");
+	}
+	return BQ_OK;
+}
+
+/*
+ * The compiled product for a shape: found, or compiled into a free slot or
+ * over the least recently used one.
+ */
+static LinearKernel *
+kernel_for(BqLinearKernels *kernels, int rows, int k, int n, BqEpilogue epilogue,
+		   BqError *err)
+{
+	LinearKernel *slot;
+
+	for (int i = 0; i < kernels->count; i++)
+	{
+		LinearKernel *kernel = &kernels->kernels[i];
+
+		if (kernel->rows == rows && kernel->k == k && kernel->n == n &&
+			kernel->epilogue == epilogue)
+			return kernel;
+	}
+	if (kernels->count < MAX_KERNELS)
+		slot = &kernels->kernels[kernels->count++];
+	else
+	{
+		slot = &kernels->kernels[0];
+		for (int i = 1; i < MAX_KERNELS; i++)
+			if (kernels->kernels[i].last_used < slot->last_used)
+				slot = &kernels->kernels[i];
+		destroy_kernel(slot);
+	}
+	if (compile_kernel(slot, rows, k, n, epilogue, err) != BQ_OK)
+	{
+		/* keep the array dense: move the last kernel into the failed slot */
+		*slot = kernels->kernels[--kernels->count];
+		memset(&kernels->kernels[kernels->count], 0, sizeof(LinearKernel));
+		return NULL;
+	}
+	return slot;
+}
+
+int
+bq_linear(BqLinearKernels *kernels, int rows, int k, int n,
+		  const float *in, const void *packed, const float *bias,
+		  BqEpilogue epilogue, float *out, BqError *err)
+{
+	LinearKernel *kernel = kernel_for(kernels, bq_onednn_padded_rows(rows), k, n,
+									  epilogue, err);
+	dnnl_status_t status;
+
+	if (kernel == NULL)
+		return err->status;
+	kernel->last_used = ++kernels->clock;
+	if ((status = dnnl_memory_set_data_handle(kernel->src, (void *) in)) == dnnl_success &&
+		(status = dnnl_memory_set_data_handle(kernel->weights, (void *) packed)) == dnnl_success &&
+		(status = dnnl_memory_set_data_handle(kernel->bias, (void *) bias)) == dnnl_success &&
+		(status = dnnl_memory_set_data_handle(kernel->dst, out)) == dnnl_success)
+	{
+		dnnl_exec_arg_t args[4] = {
+			{DNNL_ARG_SRC, kernel->src},
+			{DNNL_ARG_WEIGHTS, kernel->weights},
+			{DNNL_ARG_BIAS, kernel->bias},
+			{DNNL_ARG_DST, kernel->dst},
+		};
+
+		if ((status = dnnl_primitive_execute(kernel->primitive, stream, 4, args)) == dnnl_success)
+			status = dnnl_stream_wait(stream);
+	}
+	return status == dnnl_success ? BQ_OK : fail_status(err, status, "run a matrix product");
+}
