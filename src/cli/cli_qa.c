@@ -26,7 +26,7 @@ cli_qa_options_help(FILE *out)
 	fprintf(out,
 			"  --model DIR            model directory (default: the bundled model,\n"
 			"                         " BQ_BUNDLED_MODEL_DIR ")\n"
-			"  --threads N            BLAS threads (default: OpenBLAS's own choice)\n"
+			"  --threads N            threads per forward pass (default 1)\n"
 			"  --max-seq-len N        tokens per window, [CLS]/[SEP] included (384)\n"
 			"  --doc-stride N         step between window starts in the context (128)\n"
 			"  --max-query-len N      question tokens kept (64)\n"

@@ -37,7 +37,7 @@ logits_usage(FILE *out)
 			"(token_type_ids optional, default all 0; ids include [CLS] and [SEP]) and\n"
 			"writes one line {\"start_logits\": [...], \"end_logits\": [...]} per input line.\n\n"
 			"  --model DIR   model directory (config.json, vocab.txt, model.safetensors)\n"
-			"  --threads N   BLAS threads (default: OpenBLAS's own choice)\n"
+			"  --threads N   threads per forward pass (default 1)\n"
 			"  --help        show this help\n\n"
 			"Exit status: 0 success, 1 failure, 2 bad usage or some input lines skipped.\n");
 }

@@ -74,8 +74,8 @@ find_model_default_settings(void)
 
 /*
  * Define the settings.  Nothing else happens at load time: the model and
- * the BLAS library are loaded on first use, so that a postmaster that
- * preloads this library never starts BLAS threads before it forks.
+ * the matrix-product libraries start on first use, so that a postmaster
+ * that preloads this library never starts their threads before it forks.
  */
 void
 _PG_init(void)
@@ -91,7 +91,7 @@ _PG_init(void)
 							   NULL, NULL, NULL);
 
 	DefineCustomIntVariable("bertqa.threads",
-							"Threads each matrix product may use.",
+							"Threads one forward pass of the model may use.",
 							NULL,
 							&bertqa_threads,
 							1, 1, 64,
