@@ -47,7 +47,8 @@ RETURNS TABLE (
 	dtype text,
 	bundled boolean,
 	kernels text,
-	threads integer
+	threads integer,
+	compute_precision text
 )
 AS 'MODULE_PATHNAME', 'bertqa_qa_model_info'
 LANGUAGE C STRICT STABLE PARALLEL SAFE;

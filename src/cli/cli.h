@@ -11,6 +11,8 @@
 #include <stdio.h>
 
 #include "bq_error.h"
+#include "compute.h"
+#include "encoder.h"
 
 typedef struct CliCommand
 {
@@ -68,6 +70,15 @@ bool		cli_parse_int(const char *command, const char *option, const char *value,
 bool		cli_parse_double(const char *command, const char *option, const char *value,
 							 double *out);
 
+/* Parse a --precision value (fp32, bf16, int8); false on error (message printed). */
+bool		cli_parse_precision(const char *command, const char *value, BqPrecision *out);
+
+/*
+ * An encoder for 'model' in 'precision', saying on stderr when this machine
+ * runs another one instead; NULL on failure (reported).
+ */
+BqEncoder  *cli_encoder(const char *command, const BqModel *model, BqPrecision precision);
+
 /* ---- question answering (cmd_answer.c, cmd_squad.c; helpers in cli_qa.c) ---- */
 #include <json-c/json.h>
 
@@ -80,7 +91,8 @@ int			cmd_squad(int argc, char **argv);
 typedef struct CliQaOptions
 {
 	const char *model_dir;		/* default: the bundled model */
-	int			threads;		/* 0: OpenBLAS's choice */
+	int			threads;		/* 0: the default, 1 */
+	BqPrecision precision;
 	BqQaSettings settings;
 	unsigned	chosen;			/* BQ_QA_SET_* bits of the options given */
 } CliQaOptions;

@@ -16,6 +16,7 @@ cli_qa_options_init(CliQaOptions *options)
 {
 	options->model_dir = BQ_BUNDLED_MODEL_DIR;
 	options->threads = 0;
+	options->precision = BQ_PRECISION_FP32;
 	options->chosen = 0;
 	bq_qa_default_settings(&options->settings);
 }
@@ -27,6 +28,7 @@ cli_qa_options_help(FILE *out)
 			"  --model DIR            model directory (default: the bundled model,\n"
 			"                         " BQ_BUNDLED_MODEL_DIR ")\n"
 			"  --threads N            threads per forward pass (default 1)\n"
+			"  --precision P          fp32, bf16 or int8 projections (fp32)\n"
 			"  --max-seq-len N        tokens per window, [CLS]/[SEP] included (384)\n"
 			"  --doc-stride N         step between window starts in the context (128)\n"
 			"  --max-query-len N      question tokens kept (64)\n"
@@ -72,7 +74,7 @@ cli_qa_option(const char *command, int argc, char **argv, int *i,
 	const IntOption *int_option = find_int_option(name);
 
 	if (int_option == NULL && strcmp(name, "--model") != 0 &&
-		strcmp(name, "--null-threshold") != 0)
+		strcmp(name, "--null-threshold") != 0 && strcmp(name, "--precision") != 0)
 		return 0;
 	if (*i + 1 >= argc)
 	{
@@ -82,6 +84,11 @@ cli_qa_option(const char *command, int argc, char **argv, int *i,
 	(*i)++;
 	if (strcmp(name, "--model") == 0)
 		options->model_dir = argv[*i];
+	else if (strcmp(name, "--precision") == 0)
+	{
+		if (!cli_parse_precision(command, argv[*i], &options->precision))
+			return -1;
+	}
 	else if (strcmp(name, "--null-threshold") == 0)
 	{
 		if (!cli_parse_double(command, name, argv[*i], &options->settings.null_threshold))
@@ -134,10 +141,9 @@ cli_qa_open(const char *command, CliQaOptions *options, BqModel **model,
 		return cli_usage_error(command, "--max-seq-len %d exceeds the model's max_position_embeddings %d",
 							   options->settings.max_seq_len, limit);
 	}
-	*enc = bq_encoder_new(*model, &err);
+	*enc = cli_encoder(command, *model, options->precision);
 	if (*enc == NULL)
 	{
-		cli_report(&err);
 		bq_model_free(*model);
 		*model = NULL;
 		return 1;

@@ -138,6 +138,30 @@ cli_parse_double(const char *command, const char *option, const char *value,
 	return true;
 }
 
+bool
+cli_parse_precision(const char *command, const char *value, BqPrecision *out)
+{
+	if (bq_precision_parse(value, out))
+		return true;
+	cli_usage_error(command, "--precision must be fp32, bf16 or int8, not \"%s\"", value);
+	return false;
+}
+
+BqEncoder *
+cli_encoder(const char *command, const BqModel *model, BqPrecision precision)
+{
+	BqError		err;
+	BqEncoder  *enc = bq_encoder_new(model, precision, &err);
+
+	if (enc == NULL)
+		cli_report(&err);
+	else if (bq_encoder_precision(enc) != precision)
+		fprintf(stderr, "bertqa %s: %s is not available on this machine; running %s\n",
+				command, bq_precision_name(precision),
+				bq_precision_name(bq_encoder_precision(enc)));
+	return enc;
+}
+
 /*
  * Monotonic time in milliseconds.
  */

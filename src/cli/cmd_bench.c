@@ -40,11 +40,12 @@ bench_usage(FILE *out)
 {
 	fprintf(out,
 			"usage: bertqa bench --model DIR --seq-len N [--batch B] [--threads T]\n"
-			"                    [--runs R] [--warmup W]\n"
-			"       bertqa bench --gemm [--threads T] [--runs R] [--warmup W]\n\n"
+			"                    [--precision P] [--runs R] [--warmup W]\n"
+			"       bertqa bench --gemm [--threads T] [--precision P] [--runs R] [--warmup W]\n\n"
 			"Times the forward pass on random token ids and prints one JSON line\n"
 			"{\"times_ms\", \"median_ms\", \"min_ms\", \"gflops\", \"seq_len\", \"batch\", \"threads\",\n"
-			"\"kernels\"}: every run, their median and minimum, and what runs the products\n"
+			"\"precision\", \"kernels\"}: every run, their median and minimum, and what runs\n"
+			"the products (GFLOP/s counts the fp32 FLOPs whatever the precision)\n"
 			"(oneDNN, or OpenBLAS with BERTQA_SGEMM=openblas).\n"
 			"With --gemm, times one projection (X · Wᵀ) on BERT-base shapes (M=384)\n"
 			"instead: on oneDNN from packed weights, as the encoder runs it.\n\n"
@@ -52,6 +53,7 @@ bench_usage(FILE *out)
 			"  --seq-len N     tokens per sequence\n"
 			"  --batch B       sequences per forward pass (default 1)\n"
 			"  --threads T     threads (default 1)\n"
+			"  --precision P   fp32, bf16 or int8 projections (default fp32)\n"
 			"  --runs R        timed runs (default 5)\n"
 			"  --warmup W      untimed runs first (default 1)\n"
 			"  --help          show this help\n");
@@ -62,7 +64,7 @@ bench_usage(FILE *out)
  * them: from packed weights on oneDNN, by sgemm on OpenBLAS.
  */
 static int
-time_product(const GemmShape *g, const float *a, const float *w, float *c,
+time_product(const GemmShape *g, BqPrecision precision, const float *a, const float *w, float *c,
 			 int runs, int warmup, double *times)
 {
 	BqError		err;
@@ -70,16 +72,17 @@ time_product(const GemmShape *g, const float *a, const float *w, float *c,
 	uint64_t	hash;
 	void	   *packed = NULL;
 	float	   *bias = calloc((size_t) g->n, sizeof(float));
+	float	   *scales = calloc((size_t) g->n, sizeof(float));
 	BqLinearKernels *kernels = NULL;
 	bool		onednn = bq_compute_engine() == BQ_ENGINE_ONEDNN;
 	int			rc = BQ_OK;
 
-	if (bias == NULL)
+	if (bias == NULL || scales == NULL)
 		rc = bq_fail(&err, BQ_ERR_NOMEM, "out of memory");
 	if (rc == BQ_OK && onednn &&
-		((rc = bq_onednn_packed_size(g->k, g->n, &bytes, &hash, &err)) != BQ_OK ||
+		((rc = bq_onednn_packed_size(g->k, g->n, precision, &bytes, &hash, &err)) != BQ_OK ||
 		 (packed = malloc(bytes)) == NULL ||
-		 (rc = bq_onednn_pack(w, g->k, g->n, packed, &err)) != BQ_OK ||
+		 (rc = bq_onednn_pack(w, g->k, g->n, precision, packed, scales, &err)) != BQ_OK ||
 		 (kernels = bq_linear_kernels_new(&err)) == NULL))
 		rc = rc != BQ_OK ? rc : bq_fail(&err, BQ_ERR_NOMEM, "out of memory");
 	for (int r = -warmup; rc == BQ_OK && r < runs; r++)
@@ -87,7 +90,8 @@ time_product(const GemmShape *g, const float *a, const float *w, float *c,
 		double		t0 = cli_now_ms();
 
 		if (onednn)
-			rc = bq_linear(kernels, g->m, g->k, g->n, a, packed, bias, BQ_EPILOGUE_BIAS, c, &err);
+			rc = bq_linear(kernels, g->m, g->k, g->n, precision, a, packed, bias, scales,
+						   BQ_EPILOGUE_BIAS, c, &err);
 		else
 			bq_sgemm(false, true, g->m, g->n, g->k, 1.0f, a, g->k, w, g->k, 0.0f, c, g->n);
 		if (r >= 0)
@@ -98,6 +102,7 @@ time_product(const GemmShape *g, const float *a, const float *w, float *c,
 	bq_linear_kernels_free(kernels);
 	free(packed);
 	free(bias);
+	free(scales);
 	return rc;
 }
 
@@ -105,7 +110,7 @@ time_product(const GemmShape *g, const float *a, const float *w, float *c,
  * --gemm: GFLOP/s of one projection on each BERT shape.
  */
 static int
-bench_gemm(int runs, int warmup)
+bench_gemm(BqPrecision precision, int runs, int warmup)
 {
 	CliRandom	rng = {BENCH_SEED};
 	double	   *times = malloc(sizeof(double) * (size_t) runs);
@@ -116,8 +121,8 @@ bench_gemm(int runs, int warmup)
 		fprintf(stderr, "bertqa bench: out of memory\n");
 		return 1;
 	}
-	printf("{\"threads\": %d, \"kernels\": \"%s\", \"gemm\": [",
-		   bq_compute_threads(), bq_compute_kernels());
+	printf("{\"threads\": %d, \"precision\": \"%s\", \"kernels\": \"%s\", \"gemm\": [",
+		   bq_compute_threads(), bq_precision_name(precision), bq_compute_kernels(precision));
 	for (size_t s = 0; result == 0 && s < sizeof(gemm_shapes) / sizeof(gemm_shapes[0]); s++)
 	{
 		const GemmShape *g = &gemm_shapes[s];
@@ -137,7 +142,7 @@ bench_gemm(int runs, int warmup)
 				a[i] = (float) cli_random_normal(&rng, 1.0);
 			for (size_t i = 0; i < (size_t) g->n * g->k; i++)
 				w[i] = (float) cli_random_normal(&rng, 0.02);
-			if (time_product(g, a, w, c, runs, warmup, times) != BQ_OK)
+			if (time_product(g, precision, a, w, c, runs, warmup, times) != BQ_OK)
 				result = 1;
 			else
 			{
@@ -159,7 +164,8 @@ bench_gemm(int runs, int warmup)
  * The forward pass over 'batch' random sequences of 'seq_len' tokens.
  */
 static int
-bench_encoder(const char *model_dir, int seq_len, int batch, int runs, int warmup)
+bench_encoder(const char *model_dir, BqPrecision precision, int seq_len, int batch, int runs,
+			  int warmup)
 {
 	BqError		err;
 	BqModel    *model = bq_model_load(model_dir, &err);
@@ -177,11 +183,13 @@ bench_encoder(const char *model_dir, int seq_len, int batch, int runs, int warmu
 	size_t		total = (size_t) seq_len * batch;
 	int			result = 1;
 
-	if (model == NULL || (enc = bq_encoder_new(model, &err)) == NULL)
+	if (model == NULL)
 	{
 		cli_report(&err);
 		goto done;
 	}
+	if ((enc = cli_encoder("bench", model, precision)) == NULL)
+		goto done;
 	if (seq_len > model->config.max_position_embeddings)
 	{
 		fprintf(stderr, "bertqa bench: --seq-len %d exceeds the model's %d positions\n",
@@ -238,9 +246,10 @@ bench_encoder(const char *model_dir, int seq_len, int batch, int runs, int warmu
 		double		med = cli_median(times, runs);
 
 		printf("], \"median_ms\": %.3f, \"min_ms\": %.3f, \"gflops\": %.1f, \"seq_len\": %d, "
-			   "\"batch\": %d, \"threads\": %d, \"kernels\": \"%s\"}\n",
+			   "\"batch\": %d, \"threads\": %d, \"precision\": \"%s\", \"kernels\": \"%s\"}\n",
 			   med, times[0], bq_encoder_flops(&model->config, seq_len) * batch / (med * 1e6),
-			   seq_len, batch, bq_compute_threads(), bq_compute_kernels());
+			   seq_len, batch, bq_compute_threads(), bq_precision_name(bq_encoder_precision(enc)),
+			   bq_compute_kernels(bq_encoder_precision(enc)));
 	}
 	result = 0;
 
@@ -269,6 +278,7 @@ cmd_bench(int argc, char **argv)
 	int			threads = 0;
 	int			runs = 5;
 	int			warmup = 1;
+	BqPrecision precision = BQ_PRECISION_FP32;
 	BqError		err;
 
 	for (int i = 1; i < argc; i++)
@@ -296,6 +306,8 @@ cmd_bench(int argc, char **argv)
 			ok = cli_parse_int("bench", opt, argv[++i], 1, 4096, &batch);
 		else if (strcmp(opt, "--threads") == 0)
 			ok = cli_parse_int("bench", opt, argv[++i], 1, 1024, &threads);
+		else if (strcmp(opt, "--precision") == 0)
+			ok = cli_parse_precision("bench", argv[++i], &precision);
 		else if (strcmp(opt, "--runs") == 0)
 			ok = cli_parse_int("bench", opt, argv[++i], 1, 100000, &runs);
 		else if (strcmp(opt, "--warmup") == 0)
@@ -317,5 +329,13 @@ cmd_bench(int argc, char **argv)
 		cli_report(&err);
 		return 1;
 	}
-	return gemm ? bench_gemm(runs, warmup) : bench_encoder(model_dir, seq_len, batch, runs, warmup);
+	if (gemm && precision != BQ_PRECISION_FP32 &&
+		(bq_compute_engine() != BQ_ENGINE_ONEDNN || bq_onednn_kernels(precision) == NULL))
+	{
+		fprintf(stderr, "bertqa bench: %s products are not available on this machine\n",
+				bq_precision_name(precision));
+		return 1;
+	}
+	return gemm ? bench_gemm(precision, runs, warmup) :
+		bench_encoder(model_dir, precision, seq_len, batch, runs, warmup);
 }

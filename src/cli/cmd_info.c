@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "compute.h"
+#include "onednn.h"
 #include "model.h"
 #include "model_config.h"
 
@@ -57,6 +58,7 @@ cmd_info(int argc, char **argv)
 	BqModel    *model;
 	json_object *obj;
 	json_object *compute;
+	json_object *precisions;
 
 	for (int i = 1; i < argc; i++)
 	{
@@ -97,7 +99,17 @@ cmd_info(int argc, char **argv)
 	json_object_object_add(obj, "bytes_mapped", json_object_new_int64((int64_t) model->bytes_mapped));
 	json_object_object_add(obj, "converted_weights", converted_json(model));
 	compute = json_object_new_object();
-	json_object_object_add(compute, "kernels", json_object_new_string(bq_compute_kernels()));
+	json_object_object_add(compute, "kernels", json_object_new_string(bq_compute_kernels(BQ_PRECISION_FP32)));
+	precisions = json_object_new_object();
+	for (int p = 0; p < BQ_PRECISIONS; p++)
+	{
+		bool		available = p == BQ_PRECISION_FP32 ||
+			(bq_compute_engine() == BQ_ENGINE_ONEDNN && bq_onednn_kernels((BqPrecision) p) != NULL);
+
+		json_object_object_add(precisions, bq_precision_name((BqPrecision) p),
+							   available ? json_object_new_string(bq_compute_kernels((BqPrecision) p)) : NULL);
+	}
+	json_object_object_add(compute, "precisions", precisions);
 	json_object_object_add(compute, "threads", json_object_new_int(bq_compute_threads()));
 	json_object_object_add(obj, "compute", compute);
 

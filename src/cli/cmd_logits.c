@@ -32,12 +32,13 @@ static void
 logits_usage(FILE *out)
 {
 	fprintf(out,
-			"usage: bertqa logits --model DIR [--threads N]\n\n"
+			"usage: bertqa logits --model DIR [--threads N] [--precision P]\n\n"
 			"Reads JSON lines {\"input_ids\": [...], \"token_type_ids\": [...]} on stdin\n"
 			"(token_type_ids optional, default all 0; ids include [CLS] and [SEP]) and\n"
 			"writes one line {\"start_logits\": [...], \"end_logits\": [...]} per input line.\n\n"
 			"  --model DIR   model directory (config.json, vocab.txt, model.safetensors)\n"
 			"  --threads N   threads per forward pass (default 1)\n"
+			"  --precision P fp32, bf16 or int8 projections (default fp32)\n"
 			"  --help        show this help\n\n"
 			"Exit status: 0 success, 1 failure, 2 bad usage or some input lines skipped.\n");
 }
@@ -185,6 +186,7 @@ cmd_logits(int argc, char **argv)
 {
 	const char *model_dir = NULL;
 	int			threads = 0;
+	BqPrecision precision = BQ_PRECISION_FP32;
 	BqError		err;
 	BqModel    *model;
 	BqEncoder  *enc;
@@ -205,6 +207,11 @@ cmd_logits(int argc, char **argv)
 			if (!cli_parse_int("logits", "--threads", argv[++i], 1, 1024, &threads))
 				return 2;
 		}
+		else if (strcmp(argv[i], "--precision") == 0 && i + 1 < argc)
+		{
+			if (!cli_parse_precision("logits", argv[++i], &precision))
+				return 2;
+		}
 		else
 			return cli_usage_error("logits", "unexpected argument \"%s\" (see --help)", argv[i]);
 	}
@@ -219,10 +226,9 @@ cmd_logits(int argc, char **argv)
 		cli_report(&err);
 		return 1;
 	}
-	enc = bq_encoder_new(model, &err);
+	enc = cli_encoder("logits", model, precision);
 	if (enc == NULL)
 	{
-		cli_report(&err);
 		bq_model_free(model);
 		return 1;
 	}

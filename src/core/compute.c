@@ -11,6 +11,7 @@
 #include <omp.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,7 @@ static pthread_mutex_t compute_lock = PTHREAD_MUTEX_INITIALIZER;
 static bool started;
 static BqEngine engine = BQ_ENGINE_ONEDNN;
 static int	thread_count = 1;
-static char kernels_name[96];
+static char kernels_names[BQ_PRECISIONS][128];
 
 /*
  * Run 'start' with every signal blocked in this thread, so the threads it
@@ -103,13 +104,6 @@ bq_compute_init(BqError *err)
 		rc = with_signals_blocked(load_openblas, err);
 		if (rc == BQ_OK)
 		{
-			if (engine == BQ_ENGINE_ONEDNN)
-				snprintf(kernels_name, sizeof(kernels_name), "oneDNN %s %s (%s) + OpenBLAS %s",
-						 bq_onednn_version(), bq_onednn_kernels(), bq_onednn_isa(),
-						 bq_blas_corename());
-			else
-				snprintf(kernels_name, sizeof(kernels_name), "OpenBLAS %s",
-						 bq_blas_corename());
 			started = true;
 			with_signals_blocked(start_threads, &thread_count);
 		}
@@ -125,9 +119,21 @@ bq_compute_engine(void)
 }
 
 const char *
-bq_compute_kernels(void)
+bq_compute_kernels(BqPrecision precision)
 {
-	return started ? kernels_name : "not started";
+	char	   *name = kernels_names[precision];
+	const char *onednn;
+
+	if (!started)
+		return "not started";
+	pthread_mutex_lock(&compute_lock);
+	if (engine == BQ_ENGINE_ONEDNN && (onednn = bq_onednn_kernels(precision)) != NULL)
+		snprintf(name, sizeof(kernels_names[precision]), "oneDNN %s %s (%s) + OpenBLAS %s",
+				 bq_onednn_version(), onednn, bq_onednn_isa(), bq_blas_corename());
+	else
+		snprintf(name, sizeof(kernels_names[precision]), "OpenBLAS %s", bq_blas_corename());
+	pthread_mutex_unlock(&compute_lock);
+	return name;
 }
 
 void
@@ -149,4 +155,36 @@ int
 bq_compute_threads(void)
 {
 	return thread_count;
+}
+
+static const char *const precision_names[BQ_PRECISIONS] = {"fp32", "bf16", "int8"};
+
+const char *
+bq_precision_name(BqPrecision precision)
+{
+	return precision_names[precision];
+}
+
+bool
+bq_precision_parse(const char *name, BqPrecision *precision)
+{
+	for (int p = 0; p < BQ_PRECISIONS; p++)
+	{
+		if (strcmp(name, precision_names[p]) == 0)
+		{
+			*precision = (BqPrecision) p;
+			return true;
+		}
+	}
+	return false;
+}
+
+void
+bq_thread_share(int count, int *first, int *end)
+{
+	int			threads = omp_get_num_threads();
+	int			t = omp_get_thread_num();
+
+	*first = (int) ((int64_t) count * t / threads);
+	*end = (int) ((int64_t) count * (t + 1) / threads);
 }

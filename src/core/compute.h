@@ -21,6 +21,25 @@
 
 #include "bq_error.h"
 
+/*
+ * The number format of the projections' weights and inputs.  Accumulation,
+ * softmax, LayerNorm and attention's products stay fp32 in every one.
+ */
+typedef enum BqPrecision
+{
+	BQ_PRECISION_FP32,
+	BQ_PRECISION_BF16,			/* bfloat16 weights and inputs */
+	BQ_PRECISION_INT8			/* int8: weights per output channel, inputs per token */
+} BqPrecision;
+
+#define BQ_PRECISIONS 3
+
+/* "fp32", "bf16", "int8". */
+const char *bq_precision_name(BqPrecision precision);
+
+/* The precision named 'name'; false when there is none. */
+bool		bq_precision_parse(const char *name, BqPrecision *precision);
+
 typedef enum BqEngine
 {
 	BQ_ENGINE_ONEDNN,
@@ -34,13 +53,20 @@ int			bq_compute_init(BqError *err);
 BqEngine	bq_compute_engine(void);
 
 /*
- * What runs the products, e.g. "oneDNN 2.6.3 avx512_core + OpenBLAS SkylakeX"
- * or "OpenBLAS SkylakeX".
+ * What runs the products in 'precision' (fp32 on OpenBLAS), e.g.
+ * "oneDNN 2.6.3 brg:avx512_core (avx512_core_vnni) + OpenBLAS SkylakeX" or
+ * "OpenBLAS SkylakeX".
  */
-const char *bq_compute_kernels(void);
+const char *bq_compute_kernels(BqPrecision precision);
 
 /* Threads one forward pass may use (clamped to at least 1). */
 void		bq_compute_set_threads(int threads);
 int			bq_compute_threads(void);
+
+/*
+ * The share [*first, *end) of 'count' items that the calling thread of the
+ * current OpenMP team handles.
+ */
+void		bq_thread_share(int count, int *first, int *end);
 
 #endif							/* BQ_COMPUTE_H */

@@ -35,6 +35,7 @@ struct BqEncoder
 	const BqModel *model;
 	BqPackedWeights *packed;	/* oneDNN's weights; NULL on OpenBLAS */
 	BqLinearKernels *kernels;	/* oneDNN's compiled products; NULL on OpenBLAS */
+	BqPrecision precision;		/* of the projections; fp32 on OpenBLAS */
 	int			token_capacity;	/* rows the activation buffers hold */
 	int			seq_capacity;	/* longest sequence 'scores' holds */
 	int			thread_capacity;	/* threads 'scores' and 'inv_sum' have room for */
@@ -49,7 +50,7 @@ struct BqEncoder
 };
 
 BqEncoder *
-bq_encoder_new(const BqModel *model, BqError *err)
+bq_encoder_new(const BqModel *model, BqPrecision precision, BqError *err)
 {
 	BqEncoder  *enc;
 
@@ -62,9 +63,12 @@ bq_encoder_new(const BqModel *model, BqError *err)
 		return NULL;
 	}
 	enc->model = model;
+	enc->precision = bq_compute_engine() == BQ_ENGINE_ONEDNN &&
+		bq_onednn_kernels(precision) != NULL ? precision : BQ_PRECISION_FP32;
 	if (bq_compute_engine() == BQ_ENGINE_ONEDNN &&
 		((enc->kernels = bq_linear_kernels_new(err)) == NULL ||
-		 (enc->packed = bq_packed_weights_open(model, model->cache_dir, err)) == NULL))
+		 (enc->packed = bq_packed_weights_open(model, model->cache_dir, enc->precision,
+											   err)) == NULL))
 	{
 		bq_encoder_free(enc);
 		return NULL;
@@ -157,20 +161,6 @@ reserve(BqEncoder *enc, int tokens, int seq_len, BqError *err)
 /* ---- the forward pass ----------------------------------------------------- */
 
 /*
- * The share [*first, *end) of 'rows' rows that the calling thread of the
- * current OpenMP team handles.
- */
-static void
-thread_rows(int rows, int *first, int *end)
-{
-	int			threads = omp_get_num_threads();
-	int			t = omp_get_thread_num();
-
-	*first = (int) ((int64_t) rows * t / threads);
-	*end = (int) ((int64_t) rows * (t + 1) / threads);
-}
-
-/*
  * out = LayerNorm(x + residual) * gamma + beta over 'rows' rows of width H
  * (see bq_add_layer_norm), the rows split among the threads.
  */
@@ -186,7 +176,7 @@ layer_norm(BqEncoder *enc, float *out, float *x, const float *residual, int rows
 		int			first,
 					end;
 
-		thread_rows(rows, &first, &end);
+		bq_thread_share(rows, &first, &end);
 		if (end > first)
 			bq_add_layer_norm(out + first * h, x + first * h, NULL,
 							  residual != NULL ? residual + first * h : NULL,
@@ -286,8 +276,8 @@ project(BqEncoder *enc, const BqPackedLinear *packed, const float *w, const floa
 		float *out, int ld_out, BqError *err)
 {
 	if (enc->packed != NULL)
-		return bq_linear(enc->kernels, tokens, k, n, in, packed->weights, packed->bias,
-						 epilogue, out, err);
+		return bq_linear(enc->kernels, tokens, k, n, enc->precision, in, packed->weights,
+						 packed->bias, packed->scales, epilogue, out, err);
 	bq_sgemm(false, true, tokens, n, k, 1.0f, in, k, w, k, 0.0f, out, ld_out);
 	if (epilogue == BQ_EPILOGUE_BIAS_GELU)
 		bq_bias_gelu(out, tokens, n, bias);
@@ -461,4 +451,10 @@ bq_encoder_flops(const BqConfig *config, int seq_len)
 	double		per_layer = 3 * s * h * h + 2 * s * s * h + s * h * h + 2 * s * h * inter;
 
 	return 2.0 * (config->num_layers * per_layer + 2 * s * h);
+}
+
+BqPrecision
+bq_encoder_precision(const BqEncoder *enc)
+{
+	return enc->precision;
 }

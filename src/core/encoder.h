@@ -1,5 +1,5 @@
 /*
- * encoder.h - the BERT encoder forward pass and QA head, fp32 on BLAS.
+ * encoder.h - the BERT encoder forward pass and QA head.
  *
  * An encoder owns the workspace for one caller (sized by the longest
  * sequence seen, reused across calls); it borrows the model's weights.
@@ -10,12 +10,20 @@
 #include <stdint.h>
 
 #include "bq_error.h"
+#include "compute.h"
 #include "model.h"
 
 typedef struct BqEncoder BqEncoder;
 
-BqEncoder  *bq_encoder_new(const BqModel *model, BqError *err);
+/*
+ * An encoder running its projections in 'precision' where the engine can
+ * (see compute.h), in fp32 otherwise; bq_encoder_precision tells which.
+ */
+BqEncoder  *bq_encoder_new(const BqModel *model, BqPrecision precision, BqError *err);
 void		bq_encoder_free(BqEncoder *enc);
+
+/* The precision the encoder's projections run in. */
+BqPrecision bq_encoder_precision(const BqEncoder *enc);
 
 /*
  * Compute start and end logits for 'batch' sequences at once.  Sequence b

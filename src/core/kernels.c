@@ -13,6 +13,7 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 /* 1/sqrt(2), for the exact GELU. */
 #define INV_SQRT2 0.70710678118654752440f
@@ -187,6 +188,51 @@ add_layer_norm_portable(float *out, float *x, const float *bias, const float *re
 		inv_std = (float) (1.0 / sqrt(var + (double) eps));
 		for (int j = 0; j < cols; j++)
 			o[j] = ((float) (s[j] - mean)) * inv_std * gamma[j] + beta[j];
+	}
+}
+
+/*
+ * The largest |x| of n floats.
+ */
+static float
+abs_max_portable(const float *x, int n)
+{
+	float		m = 0.0f;
+
+	for (int j = 0; j < n; j++)
+		m = fabsf(x[j]) > m ? fabsf(x[j]) : m;
+	return m;
+}
+
+static void
+quantize_rows_portable(const float *x, int rows, int cols, int8_t *q, float *scales)
+{
+	for (int r = 0; r < rows; r++)
+	{
+		const float *row = x + (size_t) r * cols;
+		int8_t	   *out = q + (size_t) r * cols;
+		float		m = abs_max_portable(row, cols);
+		float		inv = m > 0.0f ? 127.0f / m : 1.0f;
+
+		scales[r] = m > 0.0f ? m / 127.0f : 1.0f;
+		for (int j = 0; j < cols; j++)
+			out[j] = (int8_t) lrintf(row[j] * inv);
+	}
+}
+
+static void
+dequantize_rows_portable(const int32_t *acc, int rows, int cols, const float *row_scales,
+						 const float *col_scales, const float *bias, int gelu, float *out)
+{
+	for (int r = 0; r < rows; r++)
+	{
+		const int32_t *a = acc + (size_t) r * cols;
+		float	   *o = out + (size_t) r * cols;
+
+		for (int j = 0; j < cols; j++)
+			o[j] = (float) a[j] * row_scales[r] * col_scales[j] + bias[j];
+		if (gelu)
+			gelu_inplace(o, cols);
 	}
 }
 
@@ -379,6 +425,85 @@ add_layer_norm_avx512(float *out, float *x, const float *bias, const float *resi
 	}
 }
 
+
+/*
+ * The largest |x| of n floats.
+ */
+static float
+abs_max_avx512(const float *x, int n)
+{
+	__m512		m = _mm512_setzero_ps();
+	float		best;
+	int			j = 0;
+
+	for (; j + 16 <= n; j += 16)
+		m = _mm512_max_ps(m, _mm512_abs_ps(_mm512_loadu_ps(x + j)));
+	best = _mm512_reduce_max_ps(m);
+	for (; j < n; j++)
+		best = fabsf(x[j]) > best ? fabsf(x[j]) : best;
+	return best;
+}
+
+static void
+quantize_rows_avx512(const float *x, int rows, int cols, int8_t *q, float *scales)
+{
+	for (int r = 0; r < rows; r++)
+	{
+		const float *row = x + (size_t) r * cols;
+		int8_t	   *out = q + (size_t) r * cols;
+		float		m = abs_max_avx512(row, cols);
+		float		inv = m > 0.0f ? 127.0f / m : 1.0f;
+		__m512		vinv = _mm512_set1_ps(inv);
+		int			j = 0;
+
+		scales[r] = m > 0.0f ? m / 127.0f : 1.0f;
+		for (; j + 16 <= cols; j += 16)
+		{
+			/* round to nearest (the default mode), then narrow with saturation */
+			__m512i		v = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(row + j), vinv));
+
+			_mm_storeu_si128((__m128i *) (out + j), _mm512_cvtsepi32_epi8(v));
+		}
+		for (; j < cols; j++)
+			out[j] = (int8_t) lrintf(row[j] * inv);
+	}
+}
+
+static void
+dequantize_rows_avx512(const int32_t *acc, int rows, int cols, const float *row_scales,
+					   const float *col_scales, const float *bias, int gelu, float *out)
+{
+	const __m512 half = _mm512_set1_ps(0.5f);
+	const __m512 one = _mm512_set1_ps(1.0f);
+	const __m512 inv_sqrt2 = _mm512_set1_ps(INV_SQRT2);
+
+	for (int r = 0; r < rows; r++)
+	{
+		const int32_t *a = acc + (size_t) r * cols;
+		float	   *o = out + (size_t) r * cols;
+		__m512		rs = _mm512_set1_ps(row_scales[r]);
+		int			j = 0;
+
+		for (; j + 16 <= cols; j += 16)
+		{
+			__m512		v = _mm512_cvtepi32_ps(_mm512_loadu_si512(a + j));
+
+			v = _mm512_fmadd_ps(_mm512_mul_ps(v, rs), _mm512_loadu_ps(col_scales + j),
+								_mm512_loadu_ps(bias + j));
+			if (gelu)
+				v = _mm512_mul_ps(_mm512_mul_ps(half, v),
+								  _mm512_add_ps(one, _ZGVeN16v_erff(_mm512_mul_ps(v, inv_sqrt2))));
+			_mm512_storeu_ps(o + j, v);
+		}
+		for (; j < cols; j++)
+		{
+			o[j] = (float) a[j] * row_scales[r] * col_scales[j] + bias[j];
+			if (gelu)
+				gelu_inplace(o + j, 1);
+		}
+	}
+}
+
 #pragma GCC pop_options
 #endif							/* BQ_X86_KERNELS */
 
@@ -463,4 +588,50 @@ bq_add_layer_norm(float *out, float *x, const float *bias, const float *residual
 	}
 #endif
 	add_layer_norm_portable(out, x, bias, residual, rows, cols, gamma, beta, eps);
+}
+
+void
+bq_quantize_rows(const float *x, int rows, int cols, int8_t *q, float *scales)
+{
+#ifdef BQ_X86_KERNELS
+	if (have_avx512())
+	{
+		quantize_rows_avx512(x, rows, cols, q, scales);
+		return;
+	}
+#endif
+	quantize_rows_portable(x, rows, cols, q, scales);
+}
+
+void
+bq_dequantize_rows(const int32_t *acc, int rows, int cols, const float *row_scales,
+				   const float *col_scales, const float *bias, int gelu, float *out)
+{
+#ifdef BQ_X86_KERNELS
+	if (have_avx512())
+	{
+		dequantize_rows_avx512(acc, rows, cols, row_scales, col_scales, bias, gelu, out);
+		return;
+	}
+#endif
+	dequantize_rows_portable(acc, rows, cols, row_scales, col_scales, bias, gelu, out);
+}
+
+/*
+ * Rounding to nearest even on the bit pattern: add 0x7fff plus the lowest
+ * kept bit, then drop the low half.  NaNs keep a set mantissa bit.
+ */
+void
+bq_to_bf16(const float *x, size_t n, uint16_t *out)
+{
+	for (size_t i = 0; i < n; i++)
+	{
+		uint32_t	bits;
+
+		memcpy(&bits, &x[i], sizeof(bits));
+		if ((bits & 0x7fffffffu) > 0x7f800000u)
+			out[i] = (uint16_t) ((bits >> 16) | 0x40);
+		else
+			out[i] = (uint16_t) ((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);
+	}
 }

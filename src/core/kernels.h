@@ -10,6 +10,9 @@
 #ifndef BQ_KERNELS_H
 #define BQ_KERNELS_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 /* x[r][:cols] += bias for 'rows' rows of stride 'ld'. */
 void		bq_add_bias(float *x, int rows, int cols, int ld, const float *bias);
 
@@ -33,5 +36,22 @@ void		bq_scale_rows(float *x, int rows, int cols, int ld, const float *scale);
 void		bq_add_layer_norm(float *out, float *x, const float *bias, const float *residual,
 							  int rows, int cols, const float *gamma, const float *beta,
 							  float eps);
+
+/*
+ * Symmetric int8 quantization of each row of x ([rows][cols]):
+ * scales[r] = max |x[r][:]| / 127 (1 for an all-zero row) and
+ * q[r][j] = round(x[r][j] / scales[r]), to nearest.
+ */
+void		bq_quantize_rows(const float *x, int rows, int cols, int8_t *q, float *scales);
+
+/*
+ * out[r][j] = acc[r][j] * row_scales[r] * col_scales[j] + bias[j], then the
+ * exact GELU when 'gelu': an int8 product back to floats.
+ */
+void		bq_dequantize_rows(const int32_t *acc, int rows, int cols, const float *row_scales,
+							   const float *col_scales, const float *bias, int gelu, float *out);
+
+/* bfloat16 of n floats, rounded to nearest even (NaN stays NaN). */
+void		bq_to_bf16(const float *x, size_t n, uint16_t *out);
 
 #endif							/* BQ_KERNELS_H */

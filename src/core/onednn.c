@@ -26,6 +26,9 @@
 
 #include <oneapi/dnnl/dnnl.h>
 
+#include "compute.h"
+#include "kernels.h"
+
 /* Row count the packed layout is chosen for; any other count works with it. */
 #define LAYOUT_PROBE_ROWS 256
 
@@ -42,6 +45,7 @@ typedef struct PackedLayout
 {
 	int			k;
 	int			n;
+	BqPrecision precision;
 	dnnl_memory_desc_t desc;	/* oneDNN's blocked layout for this weight */
 	size_t		bytes;
 	uint64_t	hash;
@@ -52,6 +56,7 @@ typedef struct LinearKernel
 	int			rows;			/* padded row count it was compiled for */
 	int			k;
 	int			n;
+	BqPrecision precision;
 	BqEpilogue	epilogue;
 	uint64_t	last_used;
 	dnnl_primitive_t primitive;
@@ -66,12 +71,24 @@ struct BqLinearKernels
 	LinearKernel kernels[MAX_KERNELS];
 	int			count;
 	uint64_t	clock;			/* counts calls, for least-recently-used eviction */
+	/* bf16 and int8 inputs, int8 products and per-row scales; they only grow */
+	void	   *inputs;			/* [rows][k] bf16 or int8 */
+	size_t		inputs_bytes;
+	int32_t    *products;		/* [rows][n] int32 */
+	size_t		products_bytes;
+	float	   *row_scales;		/* [rows] */
+	size_t		row_scales_bytes;
 };
 
 static pthread_mutex_t onednn_lock = PTHREAD_MUTEX_INITIALIZER;
 static dnnl_engine_t engine;
 static dnnl_stream_t stream;
-static char implementation[64];	/* the kernels matmul picks, e.g. "brg:avx512_core" */
+/* Per precision: the kernels matmul picks (e.g. "brg:avx512_core") and whether bertqa uses them. */
+static char implementation[BQ_PRECISIONS][64];
+static enum
+{
+	NOT_PROBED, USABLE, UNUSABLE
+}			probed[BQ_PRECISIONS];
 static PackedLayout layouts[MAX_LAYOUTS];
 static int	layout_count;
 
@@ -88,11 +105,6 @@ fail_status(BqError *err, dnnl_status_t status, const char *what)
 				   (int) status);
 }
 
-const char *
-bq_onednn_kernels(void)
-{
-	return implementation;
-}
 
 const char *
 bq_onednn_isa(void)
@@ -176,24 +188,48 @@ hash_layout(const dnnl_memory_desc_t *d)
 	return hash;
 }
 
+/* The element type of the inputs and weights of a precision. */
+static dnnl_data_type_t
+input_type(BqPrecision precision)
+{
+	return precision == BQ_PRECISION_INT8 ? dnnl_s8 :
+		precision == BQ_PRECISION_BF16 ? dnnl_bf16 : dnnl_f32;
+}
+
 /*
- * Build a matmul descriptor: rows x k times the weight 'weights' (k x n),
- * plus a bias, into rows x n.
+ * Build a matmul descriptor: rows x k times the weight 'weights' (k x n)
+ * into rows x n.  fp32 and bf16 add an fp32 bias and write fp32; int8
+ * writes the int32 sums, which bq_dequantize_rows scales and biases.
  */
 static dnnl_status_t
-matmul_desc(dnnl_matmul_desc_t *desc, int rows, int k, int n,
+matmul_desc(dnnl_matmul_desc_t *desc, int rows, int k, int n, BqPrecision precision,
 			const dnnl_memory_desc_t *weights)
 {
+	dnnl_dims_t src_dims = {rows, k};
+	dnnl_dims_t dst_dims = {rows, n};
 	dnnl_memory_desc_t src,
 				bias,
 				dst;
+	bool		int8 = precision == BQ_PRECISION_INT8;
 	dnnl_status_t status;
 
-	if ((status = plain_desc(&src, rows, k)) != dnnl_success ||
+	if ((status = dnnl_memory_desc_init_by_tag(&src, 2, src_dims, input_type(precision),
+											   dnnl_ab)) != dnnl_success ||
 		(status = plain_desc(&bias, 1, n)) != dnnl_success ||
-		(status = plain_desc(&dst, rows, n)) != dnnl_success)
+		(status = dnnl_memory_desc_init_by_tag(&dst, 2, dst_dims, int8 ? dnnl_s32 : dnnl_f32,
+											   dnnl_ab)) != dnnl_success)
 		return status;
-	return dnnl_matmul_desc_init(desc, &src, weights, &bias, &dst);
+	return dnnl_matmul_desc_init(desc, &src, weights, int8 ? NULL : &bias, &dst);
+}
+
+/* A [k][n] weight descriptor of the precision's type, in layout 'tag'. */
+static dnnl_status_t
+weight_desc(dnnl_memory_desc_t *desc, int k, int n, BqPrecision precision,
+			dnnl_format_tag_t tag)
+{
+	dnnl_dims_t dims = {k, n};
+
+	return dnnl_memory_desc_init_by_tag(desc, 2, dims, input_type(precision), tag);
 }
 
 /*
@@ -201,26 +237,24 @@ matmul_desc(dnnl_matmul_desc_t *desc, int rows, int k, int n,
  * Called with onednn_lock held.
  */
 static const PackedLayout *
-find_layout(int k, int n, BqError *err)
+find_layout(int k, int n, BqPrecision precision, BqError *err)
 {
 	dnnl_memory_desc_t any;
-	dnnl_dims_t dims = {k, n};
 	dnnl_matmul_desc_t desc;
 	dnnl_primitive_desc_t pd = NULL;
 	dnnl_status_t status;
 	PackedLayout *layout;
 
 	for (int i = 0; i < layout_count; i++)
-		if (layouts[i].k == k && layouts[i].n == n)
+		if (layouts[i].k == k && layouts[i].n == n && layouts[i].precision == precision)
 			return &layouts[i];
 	if (layout_count == MAX_LAYOUTS)
 	{
 		bq_fail(err, BQ_ERR_UNSUPPORTED, "too many distinct weight shapes for oneDNN");
 		return NULL;
 	}
-	if ((status = dnnl_memory_desc_init_by_tag(&any, 2, dims, dnnl_f32,
-											   dnnl_format_tag_any)) != dnnl_success ||
-		(status = matmul_desc(&desc, LAYOUT_PROBE_ROWS, k, n, &any)) != dnnl_success ||
+	if ((status = weight_desc(&any, k, n, precision, dnnl_format_tag_any)) != dnnl_success ||
+		(status = matmul_desc(&desc, LAYOUT_PROBE_ROWS, k, n, precision, &any)) != dnnl_success ||
 		(status = dnnl_primitive_desc_create(&pd, &desc, NULL, engine, NULL)) != dnnl_success)
 	{
 		fail_status(err, status, "choose a layout for a weight matrix");
@@ -229,6 +263,7 @@ find_layout(int k, int n, BqError *err)
 	layout = &layouts[layout_count];
 	layout->k = k;
 	layout->n = n;
+	layout->precision = precision;
 	layout->desc = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
 	layout->bytes = dnnl_memory_desc_get_size(&layout->desc);
 	layout->hash = hash_layout(&layout->desc);
@@ -238,35 +273,51 @@ find_layout(int k, int n, BqError *err)
 }
 
 /*
- * Ask matmul which kernels it picks for a projection on packed weights,
- * and accept only brgemm (see the top).  Called with onednn_lock held.
+ * Ask matmul which kernels it picks for a projection on packed weights in
+ * 'precision', and accept only brgemm (see the top).  Called with
+ * onednn_lock held.
  */
 static int
-check_kernels(BqError *err)
+check_kernels(BqPrecision precision, BqError *err)
 {
 	dnnl_memory_desc_t any;
-	dnnl_dims_t dims = {64, 64};
 	dnnl_matmul_desc_t desc;
 	dnnl_primitive_desc_t pd = NULL;
 	dnnl_status_t status;
 	const char *name = NULL;
+	char	   *impl = implementation[precision];
 
-	if ((status = dnnl_memory_desc_init_by_tag(&any, 2, dims, dnnl_f32,
-											   dnnl_format_tag_any)) != dnnl_success ||
-		(status = matmul_desc(&desc, LAYOUT_PROBE_ROWS, 64, 64, &any)) != dnnl_success ||
+	if ((status = weight_desc(&any, 64, 64, precision, dnnl_format_tag_any)) != dnnl_success ||
+		(status = matmul_desc(&desc, LAYOUT_PROBE_ROWS, 64, 64, precision, &any)) != dnnl_success ||
 		(status = dnnl_primitive_desc_create(&pd, &desc, NULL, engine, NULL)) != dnnl_success ||
 		(status = dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &name)) != dnnl_success)
 	{
 		dnnl_primitive_desc_destroy(pd);
+		probed[precision] = UNUSABLE;
 		return fail_status(err, status, "choose kernels for a matrix product");
 	}
-	snprintf(implementation, sizeof(implementation), "%s", name);
+	snprintf(impl, sizeof(implementation[precision]), "%s", name);
 	dnnl_primitive_desc_destroy(pd);
-	if (strncmp(implementation, "brg:", 4) != 0)
+	probed[precision] = strncmp(impl, "brg:", 4) == 0 ? USABLE : UNUSABLE;
+	if (probed[precision] == UNUSABLE)
 		return bq_fail(err, BQ_ERR_UNSUPPORTED,
-					   "oneDNN's matrix products on this CPU are \"%s\", not its brgemm kernels",
-					   implementation);
+					   "oneDNN's %s matrix products on this CPU are \"%s\", not its brgemm kernels",
+					   bq_precision_name(precision), impl);
 	return BQ_OK;
+}
+
+const char *
+bq_onednn_kernels(BqPrecision precision)
+{
+	BqError		err;
+	const char *name;
+
+	pthread_mutex_lock(&onednn_lock);
+	if (engine != NULL && probed[precision] == NOT_PROBED)
+		check_kernels(precision, &err);
+	name = probed[precision] == USABLE ? implementation[precision] : NULL;
+	pthread_mutex_unlock(&onednn_lock);
+	return name;
 }
 
 int
@@ -282,7 +333,7 @@ bq_onednn_init(BqError *err)
 		if (status == dnnl_success &&
 			(status = dnnl_stream_create(&stream, engine, dnnl_stream_default_flags)) != dnnl_success)
 			dnnl_engine_destroy(engine);
-		rc = status == dnnl_success ? check_kernels(err) :
+		rc = status == dnnl_success ? check_kernels(BQ_PRECISION_FP32, err) :
 			fail_status(err, status, "start its CPU engine");
 		if (rc != BQ_OK)
 		{
@@ -299,12 +350,13 @@ bq_onednn_init(BqError *err)
 }
 
 int
-bq_onednn_packed_size(int k, int n, size_t *bytes, uint64_t *layout_hash, BqError *err)
+bq_onednn_packed_size(int k, int n, BqPrecision precision, size_t *bytes,
+					  uint64_t *layout_hash, BqError *err)
 {
 	const PackedLayout *layout;
 
 	pthread_mutex_lock(&onednn_lock);
-	layout = find_layout(k, n, err);
+	layout = find_layout(k, n, precision, err);
 	if (layout != NULL)
 	{
 		*bytes = layout->bytes;
@@ -315,10 +367,10 @@ bq_onednn_packed_size(int k, int n, size_t *bytes, uint64_t *layout_hash, BqErro
 }
 
 int
-bq_onednn_pack(const float *w, int k, int n, void *packed, BqError *err)
+bq_onednn_pack(const float *w, int k, int n, BqPrecision precision, void *packed,
+			   float *scales, BqError *err)
 {
 	dnnl_memory_desc_t source_desc;
-	dnnl_dims_t dims = {k, n};
 	dnnl_memory_desc_t target_desc;
 	dnnl_memory_t source = NULL,
 				target = NULL;
@@ -326,19 +378,33 @@ bq_onednn_pack(const float *w, int k, int n, void *packed, BqError *err)
 	dnnl_primitive_t reorder = NULL;
 	dnnl_status_t status;
 	const PackedLayout *layout;
+	bool		int8 = precision == BQ_PRECISION_INT8;
+	int8_t	   *quantized = NULL;
 
 	pthread_mutex_lock(&onednn_lock);
-	layout = find_layout(k, n, err);
+	layout = find_layout(k, n, precision, err);
 	if (layout != NULL)
 		target_desc = layout->desc;
 	pthread_mutex_unlock(&onednn_lock);
 	if (layout == NULL)
 		return err->status;
+	if (int8)
+	{
+		if ((quantized = malloc((size_t) k * (size_t) n)) == NULL)
+			return bq_fail(err, BQ_ERR_NOMEM, "out of memory quantizing a weight matrix");
+		/* each output channel (a row of w) gets its own scale */
+		bq_quantize_rows(w, n, k, quantized, scales);
+	}
 
-	/* w[j][i] is element (i, j) of the k x n weight: format "ba" */
-	if ((status = dnnl_memory_desc_init_by_tag(&source_desc, 2, dims, dnnl_f32,
-											   dnnl_ba)) == dnnl_success &&
-		(status = dnnl_memory_create(&source, &source_desc, engine, (void *) w)) == dnnl_success &&
+	/*
+	 * w[j][i] is element (i, j) of the k x n weight: format "ba".  The
+	 * reorder converts fp32 to bf16 itself; int8 weights arrive quantized,
+	 * and the reorder adds the compensation oneDNN's int8 kernels need.
+	 */
+	if ((status = dnnl_memory_desc_init_by_tag(&source_desc, 2, (dnnl_dims_t) {k, n},
+											   int8 ? dnnl_s8 : dnnl_f32, dnnl_ba)) == dnnl_success &&
+		(status = dnnl_memory_create(&source, &source_desc, engine,
+									 int8 ? (void *) quantized : (void *) w)) == dnnl_success &&
 		(status = dnnl_memory_create(&target, &target_desc, engine, packed)) == dnnl_success &&
 		(status = dnnl_reorder_primitive_desc_create(&pd, &source_desc, engine,
 													 &target_desc, engine, NULL)) == dnnl_success &&
@@ -353,6 +419,7 @@ bq_onednn_pack(const float *w, int k, int n, void *packed, BqError *err)
 	dnnl_primitive_desc_destroy(pd);
 	dnnl_memory_destroy(source);
 	dnnl_memory_destroy(target);
+	free(quantized);
 	return status == dnnl_success ? BQ_OK : fail_status(err, status, "pack a weight matrix");
 }
 
@@ -393,6 +460,9 @@ bq_linear_kernels_free(BqLinearKernels *kernels)
 		return;
 	for (int i = 0; i < kernels->count; i++)
 		destroy_kernel(&kernels->kernels[i]);
+	free(kernels->inputs);
+	free(kernels->products);
+	free(kernels->row_scales);
 	free(kernels);
 }
 
@@ -400,8 +470,8 @@ bq_linear_kernels_free(BqLinearKernels *kernels)
  * Compile the product for one shape into 'kernel'.
  */
 static int
-compile_kernel(LinearKernel *kernel, int rows, int k, int n, BqEpilogue epilogue,
-			   BqError *err)
+compile_kernel(LinearKernel *kernel, int rows, int k, int n, BqPrecision precision,
+			   BqEpilogue epilogue, BqError *err)
 {
 	dnnl_matmul_desc_t desc;
 	dnnl_primitive_attr_t attr = NULL;
@@ -412,18 +482,19 @@ compile_kernel(LinearKernel *kernel, int rows, int k, int n, BqEpilogue epilogue
 	const PackedLayout *layout;
 
 	pthread_mutex_lock(&onednn_lock);
-	layout = find_layout(k, n, err);
+	layout = find_layout(k, n, precision, err);
 	if (layout != NULL)
 		weights_desc = layout->desc;
 	pthread_mutex_unlock(&onednn_lock);
 	if (layout == NULL)
 		return err->status;
 
+	/* int8 results get their bias and GELU from bq_dequantize_rows */
 	memset(kernel, 0, sizeof(*kernel));
-	if ((status = matmul_desc(&desc, rows, k, n, &weights_desc)) == dnnl_success &&
+	if ((status = matmul_desc(&desc, rows, k, n, precision, &weights_desc)) == dnnl_success &&
 		(status = dnnl_primitive_attr_create(&attr)) == dnnl_success &&
 		(status = dnnl_post_ops_create(&post_ops)) == dnnl_success &&
-		(epilogue != BQ_EPILOGUE_BIAS_GELU ||
+		(epilogue != BQ_EPILOGUE_BIAS_GELU || precision == BQ_PRECISION_INT8 ||
 		 (status = dnnl_post_ops_append_eltwise(post_ops, 1.0f, dnnl_eltwise_gelu_erf,
 												0.0f, 0.0f)) == dnnl_success) &&
 		(status = dnnl_primitive_attr_set_post_ops(attr, post_ops)) == dnnl_success &&
@@ -433,14 +504,16 @@ compile_kernel(LinearKernel *kernel, int rows, int k, int n, BqEpilogue epilogue
 									 DNNL_MEMORY_NONE)) == dnnl_success &&
 		(status = dnnl_memory_create(&kernel->weights, &weights_desc, engine,
 									 DNNL_MEMORY_NONE)) == dnnl_success &&
-		(status = dnnl_memory_create(&kernel->bias, &desc.bias_desc, engine,
-									 DNNL_MEMORY_NONE)) == dnnl_success &&
+		(precision == BQ_PRECISION_INT8 ||
+		 (status = dnnl_memory_create(&kernel->bias, &desc.bias_desc, engine,
+									  DNNL_MEMORY_NONE)) == dnnl_success) &&
 		(status = dnnl_memory_create(&kernel->dst, &desc.dst_desc, engine,
 									 DNNL_MEMORY_NONE)) == dnnl_success)
 	{
 		kernel->rows = rows;
 		kernel->k = k;
 		kernel->n = n;
+		kernel->precision = precision;
 		kernel->epilogue = epilogue;
 	}
 	dnnl_primitive_desc_destroy(pd);
@@ -459,8 +532,8 @@ compile_kernel(LinearKernel *kernel, int rows, int k, int n, BqEpilogue epilogue
  * over the least recently used one.
  */
 static LinearKernel *
-kernel_for(BqLinearKernels *kernels, int rows, int k, int n, BqEpilogue epilogue,
-		   BqError *err)
+kernel_for(BqLinearKernels *kernels, int rows, int k, int n, BqPrecision precision,
+		   BqEpilogue epilogue, BqError *err)
 {
 	LinearKernel *slot;
 
@@ -469,7 +542,7 @@ kernel_for(BqLinearKernels *kernels, int rows, int k, int n, BqEpilogue epilogue
 		LinearKernel *kernel = &kernels->kernels[i];
 
 		if (kernel->rows == rows && kernel->k == k && kernel->n == n &&
-			kernel->epilogue == epilogue)
+			kernel->precision == precision && kernel->epilogue == epilogue)
 			return kernel;
 	}
 	if (kernels->count < MAX_KERNELS)
@@ -482,7 +555,7 @@ kernel_for(BqLinearKernels *kernels, int rows, int k, int n, BqEpilogue epilogue
 				slot = &kernels->kernels[i];
 		destroy_kernel(slot);
 	}
-	if (compile_kernel(slot, rows, k, n, epilogue, err) != BQ_OK)
+	if (compile_kernel(slot, rows, k, n, precision, epilogue, err) != BQ_OK)
 	{
 		/* keep the array dense: move the last kernel into the failed slot */
 		*slot = kernels->kernels[--kernels->count];
@@ -492,32 +565,124 @@ kernel_for(BqLinearKernels *kernels, int rows, int k, int n, BqEpilogue epilogue
 	return slot;
 }
 
+/*
+ * Grow *buffer to at least 'bytes'.
+ */
+static bool
+grow(void **buffer, size_t *capacity, size_t bytes)
+{
+	void	   *bigger;
+
+	if (bytes <= *capacity)
+		return true;
+	if ((bigger = aligned_alloc(64, (bytes + 63) / 64 * 64)) == NULL)
+		return false;
+	free(*buffer);
+	*buffer = bigger;
+	*capacity = bytes;
+	return true;
+}
+
+/*
+ * The inputs in the kernel's type: 'in' itself for fp32; converted to bf16,
+ * or quantized per row to int8, into kernels->inputs otherwise.  Rows are
+ * split among the threads.
+ */
+static const void *
+convert_inputs(BqLinearKernels *kernels, const float *in, int rows, int k,
+			   BqPrecision precision, BqError *err)
+{
+	size_t		elements = (size_t) rows * (size_t) k;
+
+	if (precision == BQ_PRECISION_FP32)
+		return in;
+	if (!grow(&kernels->inputs, &kernels->inputs_bytes,
+			  elements * (precision == BQ_PRECISION_BF16 ? sizeof(uint16_t) : 1)) ||
+		!grow((void **) &kernels->row_scales, &kernels->row_scales_bytes,
+			  (size_t) rows * sizeof(float)))
+	{
+		bq_fail(err, BQ_ERR_NOMEM, "out of memory converting the inputs of a matrix product");
+		return NULL;
+	}
+#pragma omp parallel
+	{
+		int			first,
+					end;
+
+		bq_thread_share(rows, &first, &end);
+		if (precision == BQ_PRECISION_BF16)
+			bq_to_bf16(in + (size_t) first * k, (size_t) (end - first) * k,
+					   (uint16_t *) kernels->inputs + (size_t) first * k);
+		else
+			bq_quantize_rows(in + (size_t) first * k, end - first, k,
+							 (int8_t *) kernels->inputs + (size_t) first * k,
+							 kernels->row_scales + first);
+	}
+	return kernels->inputs;
+}
+
+/*
+ * out = int8 products scaled back to floats, plus bias and GELU, the rows
+ * split among the threads.
+ */
+static void
+dequantize(BqLinearKernels *kernels, int rows, int n, const float *scales,
+		   const float *bias, BqEpilogue epilogue, float *out)
+{
+#pragma omp parallel
+	{
+		int			first,
+					end;
+
+		bq_thread_share(rows, &first, &end);
+		bq_dequantize_rows(kernels->products + (size_t) first * n, end - first, n,
+						   kernels->row_scales + first, scales, bias,
+						   epilogue == BQ_EPILOGUE_BIAS_GELU, out + (size_t) first * n);
+	}
+}
+
 int
-bq_linear(BqLinearKernels *kernels, int rows, int k, int n,
-		  const float *in, const void *packed, const float *bias,
+bq_linear(BqLinearKernels *kernels, int rows, int k, int n, BqPrecision precision,
+		  const float *in, const void *packed, const float *bias, const float *scales,
 		  BqEpilogue epilogue, float *out, BqError *err)
 {
-	LinearKernel *kernel = kernel_for(kernels, bq_onednn_padded_rows(rows), k, n,
-									  epilogue, err);
+	int			padded = bq_onednn_padded_rows(rows);
+	LinearKernel *kernel = kernel_for(kernels, padded, k, n, precision, epilogue, err);
+	bool		int8 = precision == BQ_PRECISION_INT8;
+	const void *src;
+	void	   *dst = out;
 	dnnl_status_t status;
 
-	if (kernel == NULL)
+	if (kernel == NULL || (src = convert_inputs(kernels, in, padded, k, precision, err)) == NULL)
 		return err->status;
+	if (int8)
+	{
+		if (!grow((void **) &kernels->products, &kernels->products_bytes,
+				  (size_t) padded * (size_t) n * sizeof(int32_t)))
+			return bq_fail(err, BQ_ERR_NOMEM, "out of memory for the sums of a matrix product");
+		dst = kernels->products;
+	}
 	kernel->last_used = ++kernels->clock;
-	if ((status = dnnl_memory_set_data_handle(kernel->src, (void *) in)) == dnnl_success &&
+	if ((status = dnnl_memory_set_data_handle(kernel->src, (void *) src)) == dnnl_success &&
 		(status = dnnl_memory_set_data_handle(kernel->weights, (void *) packed)) == dnnl_success &&
-		(status = dnnl_memory_set_data_handle(kernel->bias, (void *) bias)) == dnnl_success &&
-		(status = dnnl_memory_set_data_handle(kernel->dst, out)) == dnnl_success)
+		(int8 ||
+		 (status = dnnl_memory_set_data_handle(kernel->bias, (void *) bias)) == dnnl_success) &&
+		(status = dnnl_memory_set_data_handle(kernel->dst, dst)) == dnnl_success)
 	{
 		dnnl_exec_arg_t args[4] = {
 			{DNNL_ARG_SRC, kernel->src},
 			{DNNL_ARG_WEIGHTS, kernel->weights},
-			{DNNL_ARG_BIAS, kernel->bias},
 			{DNNL_ARG_DST, kernel->dst},
+			{DNNL_ARG_BIAS, kernel->bias},
 		};
 
-		if ((status = dnnl_primitive_execute(kernel->primitive, stream, 4, args)) == dnnl_success)
+		if ((status = dnnl_primitive_execute(kernel->primitive, stream, int8 ? 3 : 4,
+											 args)) == dnnl_success)
 			status = dnnl_stream_wait(stream);
 	}
-	return status == dnnl_success ? BQ_OK : fail_status(err, status, "run a matrix product");
+	if (status != dnnl_success)
+		return fail_status(err, status, "run a matrix product");
+	if (int8)
+		dequantize(kernels, rows, n, scales, bias, epilogue, out);
+	return BQ_OK;
 }

@@ -16,15 +16,21 @@
 #include <stdint.h>
 
 #include "bq_error.h"
+#include "compute.h"
 
 /*
  * Create oneDNN's CPU engine and stream, once per process; fails when
- * oneDNN's kernels for this CPU are not the ones bertqa uses (see onednn.c).
+ * oneDNN's fp32 kernels for this CPU are not the ones bertqa uses (see
+ * onednn.c).
  */
 int			bq_onednn_init(BqError *err);
 
-/* The kernels oneDNN's products use, e.g. "brg:avx512_core". */
-const char *bq_onednn_kernels(void);
+/*
+ * The kernels oneDNN's products in 'precision' use here, e.g.
+ * "brg:avx512_core"; NULL when bertqa cannot use them (the CPU lacks the
+ * instructions for brgemm in that precision).
+ */
+const char *bq_onednn_kernels(BqPrecision precision);
 
 /* The instruction set oneDNN's kernels use here, e.g. "avx512_core". */
 const char *bq_onednn_isa(void);
@@ -33,15 +39,22 @@ const char *bq_onednn_isa(void);
 const char *bq_onednn_version(void);
 
 /*
- * The packed layout of a weight with 'k' inputs and 'n' outputs: its size in
- * bytes, and a hash that changes whenever the layout does (another oneDNN
- * version or instruction set), for naming files that hold packed weights.
+ * The packed layout of a weight with 'k' inputs and 'n' outputs in
+ * 'precision': its size in bytes, and a hash that changes whenever the
+ * layout does (another oneDNN version or instruction set), for naming
+ * files that hold packed weights.
  */
-int			bq_onednn_packed_size(int k, int n, size_t *bytes, uint64_t *layout_hash,
-								  BqError *err);
+int			bq_onednn_packed_size(int k, int n, BqPrecision precision, size_t *bytes,
+								  uint64_t *layout_hash, BqError *err);
 
-/* Reorder w ([n][k], PyTorch's layout) into 'packed' (bq_onednn_packed_size bytes). */
-int			bq_onednn_pack(const float *w, int k, int n, void *packed, BqError *err);
+/*
+ * Reorder w ([n][k], PyTorch's layout) into 'packed' (bq_onednn_packed_size
+ * bytes) in 'precision'.  For int8, each output channel is quantized
+ * symmetrically with its own scale, written to scales[n]; 'scales' is
+ * unused otherwise.
+ */
+int			bq_onednn_pack(const float *w, int k, int n, BqPrecision precision, void *packed,
+						   float *scales, BqError *err);
 
 /* What a linear layer applies to its product before storing it. */
 typedef enum BqEpilogue
@@ -66,10 +79,15 @@ void		bq_linear_kernels_free(BqLinearKernels *kernels);
 
 /*
  * out[rows][n] = epilogue(in[rows][k] · Wᵀ + bias), W packed by
- * bq_onednn_pack; runs on the calling thread's OpenMP thread count.
+ * bq_onednn_pack in 'precision' ('scales' its int8 channel scales, else
+ * unused).  bf16 converts 'in' to bfloat16; int8 quantizes each row of it
+ * symmetrically with its own scale (per token: one outlier token does not
+ * coarsen the others, and the rescaling pass bertqa needs anyway, since
+ * oneDNN 2.6's brgemm int8 kernels take no per-call scales, costs the same
+ * per row as per tensor).  Runs on the calling thread's OpenMP threads.
  */
-int			bq_linear(BqLinearKernels *kernels, int rows, int k, int n,
-					  const float *in, const void *packed, const float *bias,
+int			bq_linear(BqLinearKernels *kernels, int rows, int k, int n, BqPrecision precision,
+					  const float *in, const void *packed, const float *bias, const float *scales,
 					  BqEpilogue epilogue, float *out, BqError *err);
 
 #endif							/* BQ_ONEDNN_H */

@@ -1,11 +1,12 @@
 /*
  * packed_weights.c - packing a model's linear layers for oneDNN, once.
  *
- * The file holds, per layer, the packed Q/K/V (fused into one [3H][H]
- * weight, so one product computes all three), attention-output, FFN-in
- * and FFN-out weights, each as a flat F32 tensor "layer.<i>.<name>" of the
- * packed size, then the fused Q/K/V biases "layer.<i>.qkv_bias" [3H].  The
- * other biases are the model's own.
+ * Per layer there are four packed matrices: Q/K/V fused into one [3H][H]
+ * weight (so one product computes all three), attention output, FFN in
+ * and FFN out, each stored as a flat tensor "layer.<i>.<name>" of the
+ * packed size; then every layer's fused Q/K/V bias "layer.<i>.qkv_bias"
+ * [3H]; then, for int8, every layer's channel scales
+ * "layer.<i>.<name>_scale" [n].  The other biases are the model's own.
  */
 #include "packed_weights.h"
 
@@ -36,25 +37,29 @@ static const char *const linear_names[LINEARS_PER_LAYER] = {"qkv", "attn_out", "
 /* What every layer's packed tensors look like. */
 typedef struct PackPlan
 {
+	BqPrecision precision;
 	int			k[LINEARS_PER_LAYER];
 	int			n[LINEARS_PER_LAYER];
 	size_t		bytes[LINEARS_PER_LAYER];
 	uint64_t	layout_hash;	/* of all four layouts */
 	int			num_layers;
 	int			hidden;			/* H */
+	int			scales_per_layer;	/* int8: the four linears' n summed; else 0 */
 } PackPlan;
 
 static int
-make_plan(const BqConfig *c, PackPlan *plan, BqError *err)
+make_plan(const BqConfig *c, BqPrecision precision, PackPlan *plan, BqError *err)
 {
 	int			h = c->hidden_size;
 	int			inter = c->intermediate_size;
 	const int	k[LINEARS_PER_LAYER] = {h, h, h, inter};
 	const int	n[LINEARS_PER_LAYER] = {3 * h, h, inter, h};
 
+	plan->precision = precision;
 	plan->layout_hash = 0;
 	plan->num_layers = c->num_layers;
 	plan->hidden = h;
+	plan->scales_per_layer = 0;
 	for (int j = 0; j < LINEARS_PER_LAYER; j++)
 	{
 		uint64_t	hash;
@@ -62,20 +67,37 @@ make_plan(const BqConfig *c, PackPlan *plan, BqError *err)
 
 		plan->k[j] = k[j];
 		plan->n[j] = n[j];
-		if ((rc = bq_onednn_packed_size(k[j], n[j], &plan->bytes[j], &hash, err)) != BQ_OK)
+		if ((rc = bq_onednn_packed_size(k[j], n[j], precision, &plan->bytes[j], &hash,
+										err)) != BQ_OK)
 			return rc;
+		if (plan->bytes[j] % sizeof(float) != 0)
+			return bq_fail(err, BQ_ERR_UNSUPPORTED,
+						   "oneDNN's packed layout of a %d x %d weight has an odd size", k[j], n[j]);
 		plan->layout_hash = plan->layout_hash * 31 + hash;
+		if (precision == BQ_PRECISION_INT8)
+			plan->scales_per_layer += n[j];
 	}
 	return BQ_OK;
 }
 
+/* Offset of linear j's scales within a layer's scales. */
+static int
+scales_offset(const PackPlan *plan, int j)
+{
+	int			offset = 0;
+
+	for (int i = 0; i < j; i++)
+		offset += plan->n[i];
+	return offset;
+}
+
 /*
- * Pack linear 'j' of layer 'l' into 'out'; 'scratch' holds the fused Q/K/V
- * source ([3H][H] floats).
+ * Pack linear 'j' of layer 'l' into 'out' (its int8 scales into 'scales');
+ * 'scratch' holds the fused Q/K/V source ([3H][H] floats).
  */
 static int
 pack_linear(const BqModel *model, const PackPlan *plan, int l, int j, float *scratch,
-			void *out, BqError *err)
+			void *out, float *scales, BqError *err)
 {
 	const BqLayerWeights *w = &model->weights.layers[l];
 	size_t		square = (size_t) plan->hidden * (size_t) plan->hidden;
@@ -99,7 +121,7 @@ pack_linear(const BqModel *model, const PackPlan *plan, int l, int j, float *scr
 			source = w->ffn_out_w;
 			break;
 	}
-	return bq_onednn_pack(source, plan->k[j], plan->n[j], out, err);
+	return bq_onednn_pack(source, plan->k[j], plan->n[j], plan->precision, out, scales, err);
 }
 
 /* The fused bias [bq; bk; bv] of layer 'l' into 'out'. */
@@ -121,12 +143,12 @@ aligned(size_t bytes)
 }
 
 /*
- * Point layer 'l' at its packed matrices and fused bias; the other biases
- * are the model's.
+ * Point layer 'l' at its packed matrices, fused bias and (int8) scales; the
+ * other biases are the model's.
  */
 static void
 bind_layer(BqPackedWeights *packed, const BqModel *model, const PackPlan *plan, int l,
-		   const void *const *matrices, const float *qkv_bias)
+		   const void *const *matrices, const float *qkv_bias, const float *scales)
 {
 	const BqLayerWeights *w = &model->weights.layers[l];
 	BqPackedLinear *linears[LINEARS_PER_LAYER] = {
@@ -139,19 +161,23 @@ bind_layer(BqPackedWeights *packed, const BqModel *model, const PackPlan *plan, 
 	{
 		linears[j]->weights = matrices[j];
 		linears[j]->bias = biases[j];
+		linears[j]->scales = scales != NULL ? scales + scales_offset(plan, j) : NULL;
 		linears[j]->k = plan->k[j];
 		linears[j]->n = plan->n[j];
 	}
 }
 
 /*
- * Pack everything into one private, aligned block.
+ * Pack everything into one private, aligned block: per layer, the four
+ * matrices, the fused bias and the scales.
  */
 static int
 pack_private(BqPackedWeights *packed, const BqModel *model, const PackPlan *plan,
 			 float *scratch, BqError *err)
 {
-	size_t		per_layer = aligned((size_t) 3 * plan->hidden * sizeof(float));
+	size_t		bias_bytes = aligned((size_t) 3 * plan->hidden * sizeof(float));
+	size_t		scales_bytes = aligned((size_t) plan->scales_per_layer * sizeof(float));
+	size_t		per_layer = bias_bytes + scales_bytes;
 	unsigned char *block;
 
 	for (int j = 0; j < LINEARS_PER_LAYER; j++)
@@ -165,30 +191,39 @@ pack_private(BqPackedWeights *packed, const BqModel *model, const PackPlan *plan
 	for (int l = 0; l < plan->num_layers; l++)
 	{
 		const void *matrices[LINEARS_PER_LAYER];
-		float	   *qkv_bias;
+		float	   *qkv_bias = (float *) block;
+		float	   *scales = plan->scales_per_layer > 0 ? (float *) (block + bias_bytes) : NULL;
 		int			rc;
 
+		fuse_qkv_bias(model, l, qkv_bias);
+		block += bias_bytes + scales_bytes;
 		for (int j = 0; j < LINEARS_PER_LAYER; j++)
 		{
-			if ((rc = pack_linear(model, plan, l, j, scratch, block, err)) != BQ_OK)
+			if ((rc = pack_linear(model, plan, l, j, scratch, block,
+								  scales != NULL ? scales + scales_offset(plan, j) : NULL,
+								  err)) != BQ_OK)
 				return rc;
 			matrices[j] = block;
 			block += aligned(plan->bytes[j]);
 		}
-		qkv_bias = (float *) block;
-		fuse_qkv_bias(model, l, qkv_bias);
-		block += aligned((size_t) 3 * plan->hidden * sizeof(float));
-		bind_layer(packed, model, plan, l, matrices, qkv_bias);
+		bind_layer(packed, model, plan, l, matrices, qkv_bias, scales);
 	}
 	return BQ_OK;
 }
 
+/* Tensors in the file: matrices, fused biases, then (int8) scales. */
+static int
+file_tensor_count(const PackPlan *plan)
+{
+	return plan->num_layers * (LINEARS_PER_LAYER + 1 +
+							   (plan->scales_per_layer > 0 ? LINEARS_PER_LAYER : 0));
+}
+
 /*
- * The file's tensors: every layer's packed matrices, then every fused bias.
- * Names go to 'names' (count * 32 chars).
+ * The file's tensors in order; names go to 'names' (one 40-char slot each).
  */
 static void
-file_specs(const PackPlan *plan, BqTensorSpec *specs, char (*names)[32])
+file_specs(const PackPlan *plan, BqTensorSpec *specs, char (*names)[40])
 {
 	int			t = 0;
 
@@ -205,6 +240,14 @@ file_specs(const PackPlan *plan, BqTensorSpec *specs, char (*names)[32])
 		snprintf(names[t], sizeof(names[t]), "layer.%d.qkv_bias", l);
 		specs[t] = (BqTensorSpec) {names[t], "F32", 1, {(int64_t) 3 * plan->hidden}};
 	}
+	for (int l = 0; plan->scales_per_layer > 0 && l < plan->num_layers; l++)
+	{
+		for (int j = 0; j < LINEARS_PER_LAYER; j++, t++)
+		{
+			snprintf(names[t], sizeof(names[t]), "layer.%d.%s_scale", l, linear_names[j]);
+			specs[t] = (BqTensorSpec) {names[t], "F32", 1, {plan->n[j]}};
+		}
+	}
 }
 
 /*
@@ -215,27 +258,31 @@ write_file(const char *path, const BqModel *model, const PackPlan *plan,
 		   const BqTensorSpec *specs, int count, float *scratch, BqError *err)
 {
 	const char *const metadata[] = {"format", "bertqa packed weights",
+		"precision", bq_precision_name(plan->precision),
 	"onednn", bq_onednn_version(), "isa", bq_onednn_isa(), NULL};
-	size_t		largest = 0;
+	size_t		largest = (size_t) 3 * plan->hidden * sizeof(float);
+	size_t		all_scales = (size_t) plan->scales_per_layer * plan->num_layers;
+	float	   *scales = all_scales > 0 ? malloc(all_scales * sizeof(float)) : NULL;
 	void	   *buffer;
-	BqSafetensorsWriter *w;
+	BqSafetensorsWriter *w = NULL;
 	int			rc = BQ_OK;
 
 	for (int j = 0; j < LINEARS_PER_LAYER; j++)
 		if (plan->bytes[j] > largest)
 			largest = plan->bytes[j];
-	if ((buffer = aligned_alloc(ALIGNMENT, aligned(largest))) == NULL)
-		return bq_fail(err, BQ_ERR_NOMEM, "out of memory writing \"%s\"", path);
-	if ((w = bq_safetensors_create(path, specs, count, metadata, err)) == NULL)
-	{
-		free(buffer);
-		return err->status;
-	}
+	buffer = aligned_alloc(ALIGNMENT, aligned(largest));
+	if (buffer == NULL || (all_scales > 0 && scales == NULL))
+		rc = bq_fail(err, BQ_ERR_NOMEM, "out of memory writing \"%s\"", path);
+	else if ((w = bq_safetensors_create(path, specs, count, metadata, err)) == NULL)
+		rc = err->status;
 	for (int l = 0; rc == BQ_OK && l < plan->num_layers; l++)
 	{
 		for (int j = 0; rc == BQ_OK && j < LINEARS_PER_LAYER; j++)
 		{
-			if ((rc = pack_linear(model, plan, l, j, scratch, buffer, err)) == BQ_OK)
+			float	   *layer_scales = scales != NULL ?
+				scales + (size_t) l * plan->scales_per_layer + scales_offset(plan, j) : NULL;
+
+			if ((rc = pack_linear(model, plan, l, j, scratch, buffer, layer_scales, err)) == BQ_OK)
 				rc = bq_safetensors_append(w, buffer, plan->bytes[j], err);
 		}
 	}
@@ -244,7 +291,10 @@ write_file(const char *path, const BqModel *model, const PackPlan *plan,
 		fuse_qkv_bias(model, l, buffer);
 		rc = bq_safetensors_append(w, buffer, (size_t) 3 * plan->hidden * sizeof(float), err);
 	}
+	if (rc == BQ_OK && scales != NULL)
+		rc = bq_safetensors_append(w, scales, all_scales * sizeof(float), err);
 	free(buffer);
+	free(scales);
 	if (rc != BQ_OK)
 	{
 		bq_safetensors_abort(w);
@@ -254,16 +304,17 @@ write_file(const char *path, const BqModel *model, const PackPlan *plan,
 }
 
 /*
- * Map the packed file (writing it first if it does not exist) and bind the
- * layers to it.
+ * Map the packed file (writing it first if it does not exist), check it is
+ * the one 'specs' describes, and bind the layers to it.
  */
 static int
 pack_shared(BqPackedWeights *packed, const BqModel *model, const PackPlan *plan,
 			const char *cache_dir, float *scratch, BqError *err)
 {
-	int			count = plan->num_layers * (LINEARS_PER_LAYER + 1);
+	int			count = file_tensor_count(plan);
+	int			matrices_end = plan->num_layers * LINEARS_PER_LAYER;
 	BqTensorSpec *specs = calloc((size_t) count, sizeof(BqTensorSpec));
-	char		(*names)[32] = calloc((size_t) count, sizeof(*names));
+	char		(*names)[40] = calloc((size_t) count, sizeof(*names));
 	char		suffix[64];
 	BqSafetensors *file = NULL;
 	int			rc;
@@ -273,7 +324,8 @@ pack_shared(BqPackedWeights *packed, const BqModel *model, const PackPlan *plan,
 	else if ((rc = bq_cache_dir_make(cache_dir, err)) == BQ_OK)
 	{
 		file_specs(plan, specs, names);
-		snprintf(suffix, sizeof(suffix), ".packed-%016" PRIx64 ".safetensors", plan->layout_hash);
+		snprintf(suffix, sizeof(suffix), ".packed-%s-%016" PRIx64 ".safetensors",
+				 bq_precision_name(plan->precision), plan->layout_hash);
 		packed->path = bq_cache_path(cache_dir, model->file->name, &model->file->identity, suffix);
 		if (packed->path == NULL)
 			rc = bq_fail(err, BQ_ERR_NOMEM, "out of memory packing the weights of \"%s\"",
@@ -300,11 +352,15 @@ pack_shared(BqPackedWeights *packed, const BqModel *model, const PackPlan *plan,
 		for (int l = 0; l < plan->num_layers; l++)
 		{
 			const void *matrices[LINEARS_PER_LAYER];
+			int			first_scale = matrices_end + plan->num_layers + l * LINEARS_PER_LAYER;
 
 			for (int j = 0; j < LINEARS_PER_LAYER; j++)
 				matrices[j] = file->tensors[l * LINEARS_PER_LAYER + j].data;
+			/* a layer's four scale tensors follow one another: bind from the first */
 			bind_layer(packed, model, plan, l, matrices,
-					   (const float *) file->tensors[plan->num_layers * LINEARS_PER_LAYER + l].data);
+					   (const float *) file->tensors[matrices_end + l].data,
+					   plan->scales_per_layer > 0 ?
+					   (const float *) file->tensors[first_scale].data : NULL);
 		}
 	}
 	else
@@ -315,7 +371,8 @@ pack_shared(BqPackedWeights *packed, const BqModel *model, const PackPlan *plan,
 }
 
 BqPackedWeights *
-bq_packed_weights_open(const BqModel *model, const char *cache_dir, BqError *err)
+bq_packed_weights_open(const BqModel *model, const char *cache_dir, BqPrecision precision,
+					   BqError *err)
 {
 	PackPlan	plan;
 	BqPackedWeights *packed = calloc(1, sizeof(BqPackedWeights));
@@ -327,9 +384,10 @@ bq_packed_weights_open(const BqModel *model, const char *cache_dir, BqError *err
 		(scratch = malloc((size_t) 3 * model->config.hidden_size *
 						  model->config.hidden_size * sizeof(float))) == NULL)
 		rc = bq_fail(err, BQ_ERR_NOMEM, "out of memory packing the weights of \"%s\"", model->path);
-	else if ((rc = make_plan(&model->config, &plan, err)) == BQ_OK)
+	else if ((rc = make_plan(&model->config, precision, &plan, err)) == BQ_OK)
 	{
 		packed->num_layers = plan.num_layers;
+		packed->precision = precision;
 		rc = cache_dir != NULL ? pack_shared(packed, model, &plan, cache_dir, scratch, err) :
 			pack_private(packed, model, &plan, scratch, err);
 	}

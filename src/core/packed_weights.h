@@ -12,6 +12,7 @@
 #define BQ_PACKED_WEIGHTS_H
 
 #include "bq_error.h"
+#include "compute.h"
 #include "model.h"
 
 /* One linear layer: packed [k][n] weight and its bias. */
@@ -19,6 +20,7 @@ typedef struct BqPackedLinear
 {
 	const void *weights;		/* oneDNN's layout, see onednn.h */
 	const float *bias;			/* [n] */
+	const float *scales;		/* [n]: int8 channel scales; NULL otherwise */
 	int			k;				/* inputs */
 	int			n;				/* outputs */
 } BqPackedLinear;
@@ -35,6 +37,7 @@ typedef struct BqPackedWeights
 {
 	BqPackedLayer *layers;		/* [num_layers] */
 	int			num_layers;
+	BqPrecision precision;
 	char	   *path;			/* the shared file, or NULL when private */
 	size_t		bytes;			/* packed weights and fused biases */
 	struct BqSafetensors *file; /* the mapped file, or NULL */
@@ -42,11 +45,11 @@ typedef struct BqPackedWeights
 } BqPackedWeights;
 
 /*
- * Pack 'model's weights (into 'cache_dir' when not NULL; see above); NULL
- * on failure with 'err' filled.
+ * Pack 'model's weights in 'precision' (into 'cache_dir' when not NULL; see
+ * above); NULL on failure with 'err' filled.
  */
 BqPackedWeights *bq_packed_weights_open(const BqModel *model, const char *cache_dir,
-										BqError *err);
+										BqPrecision precision, BqError *err);
 void		bq_packed_weights_free(BqPackedWeights *packed);
 
 #endif							/* BQ_PACKED_WEIGHTS_H */

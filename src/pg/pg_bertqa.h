@@ -15,6 +15,7 @@
 /* GUC variables (pg_module.c) */
 extern char *bertqa_model_path;
 extern int	bertqa_threads;
+extern int	bertqa_precision;		/* a BqPrecision */
 extern int	bertqa_max_seq_len;
 extern int	bertqa_doc_stride;
 extern int	bertqa_max_query_len;
@@ -26,7 +27,8 @@ extern double bertqa_null_threshold;
 typedef struct BertqaSession
 {
 	BqModel    *model;
-	BqEncoder  *encoder;
+	BqEncoder  *encoder;		/* NULL until made for the current precision */
+	BqPrecision requested;		/* the bertqa.precision 'encoder' was made for */
 	bool		bundled;		/* the test model installed with the extension */
 } BertqaSession;
 

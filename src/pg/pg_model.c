@@ -128,6 +128,23 @@ unload_model(void)
 }
 
 /*
+ * Make the session's encoder for bertqa.precision unless it has one.
+ */
+static void
+prepare_encoder(void)
+{
+	BqError		err;
+
+	if (session.encoder != NULL && session.requested == (BqPrecision) bertqa_precision)
+		return;
+	bq_encoder_free(session.encoder);
+	session.encoder = bq_encoder_new(session.model, (BqPrecision) bertqa_precision, &err);
+	if (session.encoder == NULL)
+		bertqa_report_error(&err, "could not prepare the bertqa encoder");
+	session.requested = (BqPrecision) bertqa_precision;
+}
+
+/*
  * Return the session for the model bertqa.model selects, loading it when
  * this backend has none, another one, or one whose files changed since.
  */
@@ -145,6 +162,7 @@ bertqa_session(void)
 		same_files(current, loaded_files))
 	{
 		bq_compute_set_threads(bertqa_threads);
+		prepare_encoder();
 		return &session;
 	}
 
@@ -168,16 +186,10 @@ bertqa_session(void)
 				 errhint("bertqa.model must name a directory holding config.json, "
 						 "vocab.txt and model.safetensors or pytorch_model.bin, "
 						 "or a .nemo file.")));
-	session.encoder = bq_encoder_new(session.model, &err);
-	if (session.encoder == NULL)
-	{
-		bq_model_free(session.model);
-		session.model = NULL;
-		bertqa_report_error(&err, "could not prepare the bertqa encoder");
-	}
 	session.bundled = bundled;
 	loaded_path = MemoryContextStrdup(TopMemoryContext, dir);
 	memcpy(loaded_files, current, sizeof(loaded_files));
 	bq_compute_set_threads(bertqa_threads);
+	prepare_encoder();
 	return &session;
 }

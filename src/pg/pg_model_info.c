@@ -19,8 +19,8 @@ bertqa_qa_model_info(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	BertqaSession *session;
 	const BqModel *model;
-	Datum		values[15];
-	bool		nulls[15] = {0};
+	Datum		values[16];
+	bool		nulls[16] = {0};
 
 	InitMaterializedSRF(fcinfo, 0);
 	session = bertqa_session();
@@ -39,8 +39,9 @@ bertqa_qa_model_info(PG_FUNCTION_ARGS)
 	values[10] = Int64GetDatum((int64) model->bytes_mapped);
 	values[11] = CStringGetTextDatum(model->dtype);
 	values[12] = BoolGetDatum(session->bundled);
-	values[13] = CStringGetTextDatum(bq_compute_kernels());
+	values[13] = CStringGetTextDatum(bq_compute_kernels(bq_encoder_precision(session->encoder)));
 	values[14] = Int32GetDatum(bq_compute_threads());
+	values[15] = CStringGetTextDatum(bq_precision_name(bq_encoder_precision(session->encoder)));
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	return (Datum) 0;
 }

@@ -13,6 +13,14 @@ PG_MODULE_MAGIC;
 
 char	   *bertqa_model_path = NULL;
 int			bertqa_threads = 1;
+int			bertqa_precision = BQ_PRECISION_FP32;
+
+static const struct config_enum_entry precision_options[] = {
+	{"fp32", BQ_PRECISION_FP32, false},
+	{"bf16", BQ_PRECISION_BF16, false},
+	{"int8", BQ_PRECISION_INT8, false},
+	{NULL, 0, false}
+};
 int			bertqa_max_seq_len = 384;
 int			bertqa_doc_stride = 128;
 int			bertqa_max_query_len = 64;
@@ -98,6 +106,17 @@ _PG_init(void)
 							PGC_USERSET,
 							0,
 							NULL, NULL, NULL);
+
+	DefineCustomEnumVariable("bertqa.precision",
+							 "Number format of the model's projections: fp32, bf16 or int8.",
+							 "bf16 and int8 run where oneDNN has fast kernels for them "
+							 "(qa_model_info() shows the precision in use); fp32 elsewhere.",
+							 &bertqa_precision,
+							 BQ_PRECISION_FP32,
+							 precision_options,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
 
 	DefineCustomIntVariable("bertqa.max_seq_len",
 							"Tokens per model window, [CLS] and [SEP] included.",

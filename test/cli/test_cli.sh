@@ -33,6 +33,32 @@ check "logits has 5 start logits" test "$(grep -o '"start_logits": \[[^]]*\]' "$
 printf '%s\n' '{"input_ids": [101, 999999, 102]}' | $BQ logits --model $MODEL >/dev/null 2>"$tmp/logits.err"
 check "logits rejects an out-of-range id" test $? = 2
 
+# precisions: int8 runs where oneDNN has int8 kernels and moves the logits
+# only a little; where it cannot (forced here: OpenBLAS runs everything, or
+# oneDNN limited to AVX-512 without bf16), the tool says so and runs fp32.
+ids='{"input_ids": [101, 2054, 102, 3000, 102], "token_type_ids": [0, 0, 0, 1, 1]}'
+echo "$ids" | BERTQA_SGEMM=openblas $BQ logits --model $MODEL >"$tmp/fp32.out"
+echo "$ids" | BERTQA_SGEMM=openblas $BQ logits --model $MODEL --precision int8 >"$tmp/int8.out" 2>"$tmp/int8.err"
+check "int8 falls back to fp32 on OpenBLAS" cmp -s "$tmp/fp32.out" "$tmp/int8.out"
+check "the fallback is announced" grep -q 'int8 is not available on this machine; running fp32' "$tmp/int8.err"
+echo "$ids" | ONEDNN_MAX_CPU_ISA=AVX512_CORE $BQ logits --model $MODEL >"$tmp/fp32.out"
+echo "$ids" | ONEDNN_MAX_CPU_ISA=AVX512_CORE $BQ logits --model $MODEL --precision bf16 >"$tmp/bf16.out" 2>"$tmp/bf16.err"
+check "bf16 falls back without AVX512-BF16" grep -q 'bf16 is not available on this machine; running fp32' "$tmp/bf16.err"
+check "bf16's fallback gives fp32's logits" cmp -s "$tmp/fp32.out" "$tmp/bf16.out"
+if $BQ info --model $MODEL | grep -q '"int8": "oneDNN'; then
+	echo "$ids" | $BQ logits --model $MODEL --precision int8 >"$tmp/int8.out" 2>"$tmp/int8.err"
+	check "int8 runs quietly where available" test $? = 0 -a ! -s "$tmp/int8.err"
+	check "int8 logits stay near fp32" python3 - "$tmp/logits.out" "$tmp/int8.out" <<'PY'
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:])
+diff = max(abs(x - y) for k in ("start_logits", "end_logits") for x, y in zip(a[k], b[k]))
+sys.exit(0 if 0 < diff < 0.5 else 1)
+PY
+fi
+$BQ logits --model $MODEL --precision fp16 </dev/null 2>"$tmp/prec.err"
+check "an unknown precision is a usage error" test $? = 2
+check "the usage error names the choices" grep -q 'fp32, bf16 or int8' "$tmp/prec.err"
+
 # answer: the answer is the context's own substring at [start, end).
 $BQ answer --model $MODEL --question "Where is the tower?" --context "The Eiffel Tower is in Paris." \
 	--top-k 3 >"$tmp/answer.json"

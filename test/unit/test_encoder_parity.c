@@ -147,7 +147,7 @@ check_file(const char *path, int batch)
 {
 	WindowSet	set = {0};
 	BqError		err;
-	BqEncoder  *enc = bq_encoder_new(model, &err);
+	BqEncoder  *enc = bq_encoder_new(model, BQ_PRECISION_FP32, &err);
 	double		worst = 0.0;
 	double		worst_batched = 0.0;
 	double		worst_vs_single = 0.0;
@@ -253,6 +253,78 @@ test_parity_seq384(void)
 	check_file(SEQ384, 5);
 }
 
+/*
+ * The logits of every seq384 window with the projections in 'precision',
+ * against fp32 and the reference: largest and root-mean-square differences,
+ * reported; the largest must stay below 'bound'.  Skipped where this
+ * machine runs 'precision' as fp32.
+ */
+static void
+check_precision_drift(BqPrecision precision, double bound)
+{
+	WindowSet	set = {0};
+	BqError		err;
+	BqEncoder  *fp32 = bq_encoder_new(model, BQ_PRECISION_FP32, &err);
+	BqEncoder  *other = bq_encoder_new(model, precision, &err);
+	double		worst = 0.0,
+				sum_sq = 0.0;
+	long		count = 0;
+
+	CHECK(fp32 != NULL && other != NULL);
+	if (fp32 == NULL || other == NULL || bq_encoder_precision(other) != precision)
+	{
+		printf("%s: not available on this machine; skipped\n", bq_precision_name(precision));
+		bq_encoder_free(fp32);
+		bq_encoder_free(other);
+		return;
+	}
+	load_windows(SEQ384, &set);
+	for (int i = 0; i < set.count; i++)
+	{
+		Window	   *w = &set.w[i];
+		const int32_t *ids = w->ids;
+		const int32_t *types = w->types;
+		float	   *out[4];
+
+		for (int j = 0; j < 4; j++)
+			out[j] = malloc(sizeof(float) * (size_t) w->len);
+		CHECK_INT_EQ(bq_encoder_run(fp32, 1, &ids, &types, &w->len, &out[0], &out[1], NULL, &err), BQ_OK);
+		CHECK_INT_EQ(bq_encoder_run(other, 1, &ids, &types, &w->len, &out[2], &out[3], NULL, &err), BQ_OK);
+		for (int p = 0; p < w->len; p++)
+		{
+			for (int j = 0; j < 2; j++)
+			{
+				double		d = out[2 + j][p] - out[j][p];
+
+				worst = fmax(worst, fabs(d));
+				sum_sq += d * d;
+				count++;
+			}
+		}
+		for (int j = 0; j < 4; j++)
+			free(out[j]);
+	}
+	printf("%s: %d windows, logits against fp32: max |diff| %.4f, rms %.4f\n",
+		   bq_precision_name(precision), set.count, worst, sqrt(sum_sq / (double) count));
+	CHECK(count > 0);
+	CHECK(worst < bound);
+	free_windows(&set);
+	bq_encoder_free(fp32);
+	bq_encoder_free(other);
+}
+
+static void
+test_int8_drift(void)
+{
+	check_precision_drift(BQ_PRECISION_INT8, 1.0);
+}
+
+static void
+test_bf16_drift(void)
+{
+	check_precision_drift(BQ_PRECISION_BF16, 0.5);
+}
+
 static volatile sig_atomic_t alarms;
 
 static void
@@ -322,7 +394,7 @@ static void
 test_bad_inputs(void)
 {
 	BqError		err;
-	BqEncoder  *enc = bq_encoder_new(model, &err);
+	BqEncoder  *enc = bq_encoder_new(model, BQ_PRECISION_FP32, &err);
 
 	CHECK(enc != NULL);
 	CHECK_INT_EQ(run_one(enc, 10, 2000, 1, &err), BQ_OK);
@@ -353,7 +425,7 @@ static void
 test_interrupt(void)
 {
 	BqError		err;
-	BqEncoder  *enc = bq_encoder_new(model, &err);
+	BqEncoder  *enc = bq_encoder_new(model, BQ_PRECISION_FP32, &err);
 	int32_t		ids[8] = {101, 2054, 2003, 1996, 3437, 1029, 102, 102};
 	const int32_t *idp = ids;
 	int32_t		len = 8;
@@ -398,6 +470,8 @@ main(void)
 	RUN_TEST(test_parity_seq384);
 	RUN_TEST(test_parity_seq64);
 	RUN_TEST(test_parity_two_threads_under_signals);
+	RUN_TEST(test_int8_drift);
+	RUN_TEST(test_bf16_drift);
 	RUN_TEST(test_bad_inputs);
 	RUN_TEST(test_interrupt);
 	RUN_TEST(test_flops);

@@ -254,7 +254,7 @@ static void
 probe_logits(const BqModel *model, float *out)
 {
 	BqError		err;
-	BqEncoder  *enc = bq_encoder_new(model, &err);
+	BqEncoder  *enc = bq_encoder_new(model, BQ_PRECISION_FP32, &err);
 
 	CHECK(enc != NULL);
 	if (enc == NULL)
@@ -509,12 +509,13 @@ warm_up_products(void)
 						 out, n[j]);
 				continue;
 			}
-			CHECK_INT_EQ(bq_onednn_packed_size(k[j], n[j], &bytes, &hash, &err), BQ_OK);
-			packed = malloc(bytes);
-			CHECK_INT_EQ(bq_onednn_pack(w, k[j], n[j], packed, &err), BQ_OK);
-			CHECK_INT_EQ(bq_linear(kernels, PROBE_TOKENS, k[j], n[j], a, packed, w,
-								   j == 2 ? BQ_EPILOGUE_BIAS_GELU : BQ_EPILOGUE_BIAS, out, &err),
+			CHECK_INT_EQ(bq_onednn_packed_size(k[j], n[j], BQ_PRECISION_FP32, &bytes, &hash, &err),
 						 BQ_OK);
+			packed = malloc(bytes);
+			CHECK_INT_EQ(bq_onednn_pack(w, k[j], n[j], BQ_PRECISION_FP32, packed, NULL, &err), BQ_OK);
+			CHECK_INT_EQ(bq_linear(kernels, PROBE_TOKENS, k[j], n[j], BQ_PRECISION_FP32, a, packed,
+								   w, NULL, j == 2 ? BQ_EPILOGUE_BIAS_GELU : BQ_EPILOGUE_BIAS,
+								   out, &err), BQ_OK);
 			free(packed);
 		}
 		bq_linear_kernels_free(kernels);
@@ -555,7 +556,7 @@ test_weights_not_copied(void)
 	if (model == NULL)
 		return;
 	CHECK(touch_weights(model) != 0.0);
-	enc = bq_encoder_new(model, &err);
+	enc = bq_encoder_new(model, BQ_PRECISION_FP32, &err);
 	CHECK(enc != NULL);
 	if (enc == NULL)
 		return;
@@ -595,7 +596,7 @@ test_weights_not_copied(void)
 		if (pid == 0)
 		{
 			BqModel    *again = bq_model_load_with(FIXTURE, &options, &err);
-			BqEncoder  *enc_again = again != NULL ? bq_encoder_new(again, &err) : NULL;
+			BqEncoder  *enc_again = again != NULL ? bq_encoder_new(again, BQ_PRECISION_FP32, &err) : NULL;
 			MappingStats cs,
 						cp;
 			bool		shared;

@@ -94,7 +94,7 @@ fixture_logits(const BqModel *model, const char *path, float **out, size_t *n)
 	BqError		err;
 	size_t		len;
 	char	   *text = bq_read_file(path, &len, &err);
-	BqEncoder  *enc = bq_encoder_new(model, &err);
+	BqEncoder  *enc = bq_encoder_new(model, BQ_PRECISION_FP32, &err);
 
 	CHECK(text != NULL && enc != NULL);
 	for (char *line = text; text != NULL && enc != NULL && line < text + len;)

@@ -433,23 +433,20 @@ percent(int part, int whole)
 }
 
 /*
- * Run every case of one fixture file and check the rates.
+ * Every case of one fixture file; *n gets their number.
  */
-static void
-run_file(const char *path)
+static Case *
+load_cases(const char *path, int *n)
 {
 	BqError		err;
 	size_t		len;
 	char	   *data = bq_read_file(path, &len, &err);
 	Case	   *cases = NULL;
-	int			n = 0;
-	Tally		t = {0};
-	int			answered;
-	double		median;
 
+	*n = 0;
 	CHECK(data != NULL);
 	if (data == NULL)
-		return;
+		return NULL;
 	for (char *line = data, *next; *line != '\0'; line = next)
 	{
 		json_object *obj;
@@ -462,12 +459,36 @@ run_file(const char *path)
 		CHECK(obj != NULL);
 		if (obj == NULL)
 			continue;
-		cases = realloc(cases, sizeof(Case) * (size_t) (n + 1));
-		CHECK(parse_case(obj, &cases[n]));
-		n++;
+		cases = realloc(cases, sizeof(Case) * (size_t) (*n + 1));
+		CHECK(parse_case(obj, &cases[*n]));
+		(*n)++;
 	}
 	free(data);
+	return cases;
+}
 
+static void
+free_cases(Case *cases, int n)
+{
+	for (int i = 0; i < n; i++)
+		json_object_put(cases[i].obj);
+	free(cases);
+}
+
+/*
+ * Run every case of one fixture file and check the rates.
+ */
+static void
+run_file(const char *path)
+{
+	int			n;
+	Case	   *cases = load_cases(path, &n);
+	Tally		t = {0};
+	int			answered;
+	double		median;
+
+	if (cases == NULL)
+		return;
 	fprintf(stderr, "%s:\n", path);
 	median = median_null_score_diff(cases, n);
 	for (int i = 0; i < n; i++)
@@ -507,10 +528,7 @@ run_file(const char *path)
 	CHECK(percent(t.pipeline_equal, answered) >= 96.0);
 	CHECK(percent(t.squad_pipeline_equal, t.squad_cases) >= 99.0);
 	CHECK_INT_EQ(t.threshold_flips_right, t.windows_equal);
-
-	for (int i = 0; i < n; i++)
-		json_object_put(cases[i].obj);
-	free(cases);
+	free_cases(cases, n);
 }
 
 static void
@@ -523,6 +541,115 @@ static void
 test_seq64(void)
 {
 	run_file("test/fixtures/squad/google-ref.public.seq64.jsonl");
+}
+
+/* The same decided answer: no answer in both, or the same span. */
+static bool
+same_answer(const BqQaResult *a, const BqQaResult *b)
+{
+	const BqQaCandidate *x = &a->nbest[a->answer];
+	const BqQaCandidate *y = &b->nbest[b->answer];
+
+	return x->is_null == y->is_null &&
+		(x->is_null || (x->start_byte == y->start_byte && x->end_byte == y->end_byte));
+}
+
+/*
+ * Whether fp32's decision is clear: the answer's n-best probability leads
+ * the runner-up's by at least 0.1, and null_score_diff is at least 1 away
+ * from the threshold.
+ */
+static bool
+clear_margin(const BqQaResult *r, const BqQaSettings *settings)
+{
+	double		best = r->nbest[r->answer].probability;
+	double		second = 0.0;
+
+	for (size_t i = 0; i < r->count; i++)
+		if ((int) i != r->answer && r->nbest[i].probability > second)
+			second = r->nbest[i].probability;
+	return best - second >= 0.1 && fabs(r->null_score_diff - settings->null_threshold) >= 1.0;
+}
+
+/*
+ * Every case of both fixture files with the projections in 'precision',
+ * against fp32: the share of final answers that are the same (at least
+ * 'min_percent'), and all of them where fp32's decision is clear.  Skipped
+ * where this machine runs 'precision' as fp32.
+ */
+static void
+check_precision(BqPrecision precision, double min_percent)
+{
+	const char *const paths[] = {"test/fixtures/squad/google-ref.public.seq384.jsonl",
+	"test/fixtures/squad/google-ref.public.seq64.jsonl"};
+	BqError		err;
+	BqEncoder  *other = bq_encoder_new(model, precision, &err);
+	int			total = 0,
+				same = 0,
+				clear = 0,
+				clear_same = 0;
+
+	CHECK(other != NULL);
+	if (other == NULL)
+		return;
+	if (bq_encoder_precision(other) != precision)
+	{
+		printf("%s: not available on this machine (fp32 runs instead); skipped\n",
+			   bq_precision_name(precision));
+		bq_encoder_free(other);
+		return;
+	}
+	for (int p = 0; p < 2; p++)
+	{
+		int			n;
+		Case	   *cases = load_cases(paths[p], &n);
+
+		for (int i = 0; i < n; i++)
+		{
+			const Case *c = &cases[i];
+			BqQaResult	fp32,
+						r;
+
+			if (c->features == NULL)
+				continue;
+			CHECK_INT_EQ(bq_qa_answer(model, encoder, &c->settings, c->question, strlen(c->question),
+									  c->context, c->context_len, &fp32, NULL, &err), BQ_OK);
+			CHECK_INT_EQ(bq_qa_answer(model, other, &c->settings, c->question, strlen(c->question),
+									  c->context, c->context_len, &r, NULL, &err), BQ_OK);
+			total++;
+			same += same_answer(&fp32, &r);
+			if (clear_margin(&fp32, &c->settings))
+			{
+				clear++;
+				clear_same += same_answer(&fp32, &r);
+				if (!same_answer(&fp32, &r))
+					fprintf(stderr, "  %s: %s changed a clear answer\n", c->id,
+							bq_precision_name(precision));
+			}
+			bq_qa_result_free(&fp32);
+			bq_qa_result_free(&r);
+		}
+		free_cases(cases, n);
+	}
+	printf("%s: final answer equal to fp32 in %d/%d cases = %.2f%%; "
+		   "clear-margin cases %d/%d\n", bq_precision_name(precision), same, total,
+		   percent(same, total), clear_same, clear);
+	CHECK(percent(same, total) >= min_percent);
+	CHECK(clear > total / 4);
+	CHECK_INT_EQ(clear_same, clear);
+	bq_encoder_free(other);
+}
+
+static void
+test_int8(void)
+{
+	check_precision(BQ_PRECISION_INT8, 95.0);
+}
+
+static void
+test_bf16(void)
+{
+	check_precision(BQ_PRECISION_BF16, 97.0);
 }
 
 /*
@@ -590,7 +717,7 @@ main(void)
 		fprintf(stderr, "cannot load %s: %s\n", MODEL_DIR, err.message);
 		return 1;
 	}
-	encoder = bq_encoder_new(model, &err);
+	encoder = bq_encoder_new(model, BQ_PRECISION_FP32, &err);
 	if (encoder == NULL)
 	{
 		fprintf(stderr, "cannot make an encoder: %s\n", err.message);
@@ -600,6 +727,8 @@ main(void)
 	RUN_TEST(test_seq64);
 	RUN_TEST(test_settings_errors);
 	RUN_TEST(test_cancel);
+	RUN_TEST(test_int8);
+	RUN_TEST(test_bf16);
 	bq_encoder_free(encoder);
 	bq_model_free(model);
 	UNIT_DONE();

@@ -392,7 +392,7 @@ static void
 logits(const BqModel *model, float *out, int len)
 {
 	BqError		err;
-	BqEncoder  *enc = bq_encoder_new(model, &err);
+	BqEncoder  *enc = bq_encoder_new(model, BQ_PRECISION_FP32, &err);
 	int32_t		ids[300];
 	int32_t		types[300];
 	const int32_t *id_rows[1] = {ids};
