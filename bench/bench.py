@@ -1,7 +1,7 @@
 """Side-by-side benchmark of bertqa, PyTorch and ONNX Runtime (see bench/run).
 
     bench.py compare --bertqa BIN --model DIR --work DIR [--rounds R] [--runs N]
-    bench.py torch-worker MODEL_DIR          (internal: JSON lines on stdin)
+    bench.py torch-worker MODEL_DIR [fp32|bf16|int8]  (internal: JSON lines on stdin)
     bench.py export MODEL_DIR OUT.onnx       (internal: torch.onnx.export)
 
 Every engine runs in its own process with its thread count fixed at start
@@ -23,6 +23,8 @@ SEQ_LENS = (128, 384)
 THREADS = (1, 2)
 LOGIT_TOLERANCE = 1e-4
 OPENBLAS = "bertqa, BERTQA_SGEMM=openblas"
+# the reduced-precision engines: bertqa's --precision and PyTorch's own
+LOW_PRECISIONS = ("bf16", "int8")
 CLS, SEP = 101, 102
 
 
@@ -89,22 +91,32 @@ def worker_env(threads):
     return env
 
 
-def bertqa_logits(args, ids, types):
-    out = subprocess.run([args.bertqa, "logits", "--model", args.model, "--threads", "1"],
+def bertqa_logits(args, ids, types, precision="fp32"):
+    out = subprocess.run([args.bertqa, "logits", "--model", args.model, "--threads", "1",
+                          "--precision", precision],
                          input=json.dumps({"input_ids": ids, "token_type_ids": types}) + "\n",
                          capture_output=True, text=True, check=True, env=fast_blas_env(dict(os.environ)))
     row = json.loads(out.stdout)
     return row["start_logits"], row["end_logits"]
 
 
-def bertqa_times(args, seq_len, threads, runs, sgemm=None):
+def bertqa_times(args, seq_len, threads, runs, sgemm=None, precision="fp32"):
     env = dict(os.environ)
     if sgemm is not None:
         env["BERTQA_SGEMM"] = sgemm
     out = subprocess.run([args.bertqa, "bench", "--model", args.model, "--seq-len", str(seq_len),
-                          "--threads", str(threads), "--runs", str(runs), "--warmup", "1"],
+                          "--threads", str(threads), "--runs", str(runs), "--warmup", "1",
+                          "--precision", precision],
                          capture_output=True, text=True, check=True, env=env)
     return json.loads(out.stdout)["times_ms"]
+
+
+def bertqa_precision_runs(args, precision):
+    """Whether this machine runs bertqa's 'precision' as itself (not as fp32)."""
+    out = subprocess.run([args.bertqa, "bench", "--model", args.model, "--seq-len", "8",
+                          "--runs", "1", "--warmup", "0", "--precision", precision],
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)["precision"] == precision
 
 
 def gemm_ceiling(args, threads):
@@ -123,6 +135,10 @@ def max_diff(a, b):
     return max(abs(x - y) for x, y in zip(a, b)) if len(a) == len(b) else float("inf")
 
 
+def rms_diff(a, b):
+    return (sum((x - y) ** 2 for x, y in zip(a, b)) / len(a)) ** 0.5
+
+
 def compare(args):
     with open(os.path.join(args.model, "config.json")) as f:
         config = json.load(f)
@@ -133,6 +149,10 @@ def compare(args):
 
     torch_workers = {t: Worker([sys.executable, __file__, "torch-worker", args.model], worker_env(t))
                      for t in THREADS}
+    # reduced precisions at S=384 on 2 threads, where the issue sets its targets
+    low = [p for p in LOW_PRECISIONS if bertqa_precision_runs(args, p)]
+    torch_low = {p: Worker([sys.executable, __file__, "torch-worker", args.model, p], worker_env(2))
+                 for p in LOW_PRECISIONS}
     ort_workers = {t: Worker(["node", os.path.join(HERE, "ort_worker.js"), onnx_path, str(t)],
                              worker_env(t)) for t in THREADS}
 
@@ -148,6 +168,17 @@ def compare(args):
             agree &= ok
             print(f"logits S={s}: bertqa vs {name}: max |diff| {diff:.2e} "
                   f"({'ok' if ok else 'MISMATCH'})", flush=True)
+        # how far the reduced precisions move the logits (not a check: a measurement)
+        fidelity = {}
+        for p in low:
+            start, end = bertqa_logits(args, ids, types, p)
+            fidelity[f"bertqa {p}"] = (start + end, ref_start + ref_end)
+        for p, w in torch_low.items():
+            out = w.ask({"cmd": "logits", "input_ids": ids, "token_type_ids": types})
+            fidelity[f"PyTorch {p}"] = (out["start"] + out["end"], ref_start + ref_end)
+        for name, (got, want) in fidelity.items():
+            print(f"logits S={s}: {name} vs bertqa fp32: max |diff| {max_diff(got, want):.4f}, "
+                  f"rms {rms_diff(got, want):.4f}", flush=True)
 
     # 2. timings, engines interleaved round by round
     times = {}
@@ -164,6 +195,12 @@ def compare(args):
                            ("PyTorch", lambda: torch_workers[t].ask(request)["times_ms"]),
                            ("ONNX Runtime", lambda: ort_workers[t].ask(request)["times_ms"]),
                            (OPENBLAS, lambda: bertqa_times(args, s, t, args.runs, "openblas"))]
+                if s == 384 and t == 2:
+                    for p in low:
+                        engines.append((f"bertqa {p}", lambda p=p: bertqa_times(args, s, t, args.runs,
+                                                                           precision=p)))
+                    for p, w in torch_low.items():
+                        engines.append((f"PyTorch {p}", lambda w=w: w.ask(request)["times_ms"]))
                 # rotate the order each round so no engine always runs first
                 k = rnd % len(engines)
                 for name, run in engines[k:] + engines[:k]:
@@ -172,7 +209,7 @@ def compare(args):
 
     versions = {"PyTorch": torch_workers[1].hello["version"],
                 "ONNX Runtime": ort_workers[1].hello["version"]}
-    for w in list(torch_workers.values()) + list(ort_workers.values()):
+    for w in list(torch_workers.values()) + list(ort_workers.values()) + list(torch_low.values()):
         w.close()
 
     # other load on the machine only ever slows sgemm down: the best round is the ceiling
@@ -189,7 +226,9 @@ def compare(args):
     for s in SEQ_LENS:
         for t in THREADS:
             ort_median = statistics.median(times[("ONNX Runtime", s, t)])
-            for name in ("bertqa", OPENBLAS, "PyTorch", "ONNX Runtime"):
+            names = ["bertqa", OPENBLAS, "PyTorch", "ONNX Runtime"]
+            names += [f"{engine} {p}" for p in LOW_PRECISIONS for engine in ("bertqa", "PyTorch")]
+            for name in names:
                 if (name, s, t) not in times:
                     continue
                 med = statistics.median(times[(name, s, t)])
@@ -208,13 +247,17 @@ def compare(args):
     return 0
 
 
-def torch_worker(model_dir):
+def torch_worker(model_dir, precision="fp32"):
     import torch
 
     import bert_torch
 
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     model = bert_torch.load_model(model_dir)
+    if precision == "bf16":
+        model = model.to(torch.bfloat16)
+    elif precision == "int8":
+        model = torch.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
     print(json.dumps({"ready": True, "version": torch.__version__}), flush=True)
     for line in sys.stdin:
         req = json.loads(line)
@@ -223,7 +266,7 @@ def torch_worker(model_dir):
         with torch.inference_mode():
             if req["cmd"] == "logits":
                 start, end = model(ids, types)
-                reply = {"start": start[0].tolist(), "end": end[0].tolist()}
+                reply = {"start": start[0].float().tolist(), "end": end[0].float().tolist()}
             else:
                 runs = []
                 for r in range(-req["warmup"], req["runs"]):
@@ -239,7 +282,7 @@ def torch_worker(model_dir):
 def main():
     sys.path.insert(0, HERE)
     if len(sys.argv) >= 2 and sys.argv[1] == "torch-worker":
-        return torch_worker(sys.argv[2])
+        return torch_worker(*sys.argv[2:4])
     if len(sys.argv) >= 2 and sys.argv[1] == "export":
         import bert_torch
 
