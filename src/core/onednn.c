@@ -1,5 +1,6 @@
 /*
- * onednn.c - fp32 linear layers on packed weights, on oneDNN.
+ * onednn.c - linear layers on packed weights, on oneDNN: fp32, and bf16 or
+ * int8 where the CPU has the instructions for them.
  *
  * The packed layout of a [k][n] weight is whatever oneDNN's matmul picks
  * when left free to choose ("any"); it is asked once per (k, n), with a
@@ -100,11 +101,10 @@ static int
 fail_status(BqError *err, dnnl_status_t status, const char *what)
 {
 	if (status == dnnl_out_of_memory)
-		return bq_fail(err, BQ_ERR_NOMEM, "out of memory %s", what);
+		return bq_fail(err, BQ_ERR_NOMEM, "oneDNN ran out of memory trying to %s", what);
 	return bq_fail(err, BQ_ERR_UNSUPPORTED, "oneDNN could not %s (status %d)", what,
 				   (int) status);
 }
-
 
 const char *
 bq_onednn_isa(void)

@@ -1,5 +1,5 @@
 /*
- * onednn.h - fp32 matrix products on oneDNN (Debian libdnnl).
+ * onednn.h - the projections' matrix products on oneDNN (Debian libdnnl).
  *
  * A linear layer's weights are reordered once into the blocked layout
  * oneDNN's kernels read directly ("packed"), so no product repacks them,
