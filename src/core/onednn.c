@@ -273,9 +273,23 @@ find_layout(int k, int n, BqPrecision precision, BqError *err)
 }
 
 /*
+ * BERTQA_ONEDNN_ANY_KERNELS=1 accepts whatever kernels matmul picks.  It
+ * exists to measure bf16's numbers on CPUs without bf16 instructions (where
+ * oneDNN emulates it in gemm:jit), in a process no signal interrupts: the
+ * fidelity tests and the CLI.  Never set it for a PostgreSQL server.
+ */
+static bool
+allow_any_kernels(void)
+{
+	const char *value = getenv("BERTQA_ONEDNN_ANY_KERNELS");
+
+	return value != NULL && strcmp(value, "1") == 0;
+}
+
+/*
  * Ask matmul which kernels it picks for a projection on packed weights in
- * 'precision', and accept only brgemm (see the top).  Called with
- * onednn_lock held.
+ * 'precision', and accept only brgemm (see the top) unless told otherwise.
+ * Called with onednn_lock held.
  */
 static int
 check_kernels(BqPrecision precision, BqError *err)
@@ -298,7 +312,7 @@ check_kernels(BqPrecision precision, BqError *err)
 	}
 	snprintf(impl, sizeof(implementation[precision]), "%s", name);
 	dnnl_primitive_desc_destroy(pd);
-	probed[precision] = strncmp(impl, "brg:", 4) == 0 ? USABLE : UNUSABLE;
+	probed[precision] = strncmp(impl, "brg:", 4) == 0 || allow_any_kernels() ? USABLE : UNUSABLE;
 	if (probed[precision] == UNUSABLE)
 		return bq_fail(err, BQ_ERR_UNSUPPORTED,
 					   "oneDNN's %s matrix products on this CPU are \"%s\", not its brgemm kernels",
