@@ -525,10 +525,15 @@ bind_cached(BqModel *model, SlotList *list, const char *cache_dir, BqError *err)
 	cached = bq_safetensors_open(model->cache_path, err);
 	if (cached == NULL && err->status == BQ_ERR_NOT_FOUND)
 	{
-		rc = write_cache_file(model->cache_path, model, list, err);
-		if (rc != BQ_OK)
-			return rc;
-		cached = bq_safetensors_open(model->cache_path, err);
+		int			lock = bq_cache_lock(model->cache_path, err);
+
+		if (lock < 0)
+			return err->status;
+		if ((cached = bq_safetensors_open(model->cache_path, err)) == NULL &&
+			err->status == BQ_ERR_NOT_FOUND &&
+			write_cache_file(model->cache_path, model, list, err) == BQ_OK)
+			cached = bq_safetensors_open(model->cache_path, err);
+		bq_cache_unlock(lock);
 	}
 	if (cached == NULL)
 		return err->status;

@@ -5,9 +5,13 @@
  * its buffers from these numbers, so an absurd value must be an error here
  * rather than an overflow later.
  */
+#ifndef _DEFAULT_SOURCE
+#define _DEFAULT_SOURCE			/* flock */
+#endif
 #include "model_config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <float.h>
 #include <math.h>
 #include <stddef.h>
@@ -15,7 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "file_util.h"
 
@@ -375,4 +381,34 @@ bq_cache_dir_make(const char *cache_dir, BqError *err)
 	if (stat(cache_dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
 		return bq_fail(err, BQ_ERR_IO, "weight cache \"%s\" is not a directory", cache_dir);
 	return BQ_OK;
+}
+
+int
+bq_cache_lock(const char *path, BqError *err)
+{
+	char	   *lock_path = malloc(strlen(path) + 6);
+	int			fd;
+
+	if (lock_path == NULL)
+	{
+		bq_fail(err, BQ_ERR_NOMEM, "out of memory locking \"%s\"", path);
+		return -1;
+	}
+	sprintf(lock_path, "%s.lock", path);
+	fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX) != 0)
+	{
+		bq_fail(err, BQ_ERR_IO, "could not lock \"%s\": %s", lock_path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	free(lock_path);
+	return fd;
+}
+
+void
+bq_cache_unlock(int lock)
+{
+	close(lock);				/* releases the lock */
 }

@@ -8,19 +8,12 @@
  * [3H]; then, for int8, every layer's channel scales
  * "layer.<i>.<name>_scale" [n].  The other biases are the model's own.
  */
-#ifndef _DEFAULT_SOURCE
-#define _DEFAULT_SOURCE			/* flock */
-#endif
 #include "packed_weights.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <unistd.h>
 
 #include "model_config.h"
 #include "onednn.h"
@@ -311,37 +304,22 @@ write_file(const char *path, const BqModel *model, const PackPlan *plan,
 }
 
 /*
- * Map the packed file at 'path', writing it first if it does not exist.
- * Writers take an exclusive lock on "<path>.lock" and look again once they
- * hold it, so processes starting together write the file once and all map
- * that one copy (without the lock each would map its own copy, renamed over
- * by the next).
+ * Map the packed file at 'path', writing it first (once, under the cache
+ * lock) if it does not exist.
  */
 static BqSafetensors *
 open_or_write(const char *path, const BqModel *model, const PackPlan *plan,
 			  const BqTensorSpec *specs, int count, float *scratch, BqError *err)
 {
 	BqSafetensors *file = bq_safetensors_open(path, err);
-	char	   *lock_path;
-	int			fd;
+	int			lock;
 
-	if (file != NULL || err->status != BQ_ERR_NOT_FOUND)
+	if (file != NULL || err->status != BQ_ERR_NOT_FOUND || (lock = bq_cache_lock(path, err)) < 0)
 		return file;
-	if ((lock_path = malloc(strlen(path) + 6)) == NULL)
-	{
-		bq_fail(err, BQ_ERR_NOMEM, "out of memory packing the weights of \"%s\"", model->path);
-		return NULL;
-	}
-	sprintf(lock_path, "%s.lock", path);
-	fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0 || flock(fd, LOCK_EX) != 0)
-		bq_fail(err, BQ_ERR_IO, "could not lock \"%s\": %s", lock_path, strerror(errno));
-	else if ((file = bq_safetensors_open(path, err)) == NULL && err->status == BQ_ERR_NOT_FOUND &&
-			 write_file(path, model, plan, specs, count, scratch, err) == BQ_OK)
+	if ((file = bq_safetensors_open(path, err)) == NULL && err->status == BQ_ERR_NOT_FOUND &&
+		write_file(path, model, plan, specs, count, scratch, err) == BQ_OK)
 		file = bq_safetensors_open(path, err);
-	if (fd >= 0)
-		close(fd);				/* releases the lock */
-	free(lock_path);
+	bq_cache_unlock(lock);
 	return file;
 }
 
