@@ -509,112 +509,92 @@ dequantize_rows_avx512(const int32_t *acc, int rows, int cols, const float *row_
 
 /* ---- dispatch ------------------------------------------------------------- */
 
+/* One implementation of every pass. */
+typedef struct KernelSet
+{
+	void		(*add_bias) (float *x, int rows, int cols, int ld, const float *bias);
+	void		(*bias_gelu) (float *x, int rows, int cols, const float *bias);
+	void		(*softmax_rows) (float *x, int rows, int cols, float *inv_sum);
+	void		(*scale_rows) (float *x, int rows, int cols, int ld, const float *scale);
+	void		(*add_layer_norm) (float *out, float *x, const float *bias, const float *residual,
+								   int rows, int cols, const float *gamma, const float *beta,
+								   float eps);
+	void		(*quantize_rows) (const float *x, int rows, int cols, int8_t *q, float *scales);
+	void		(*dequantize_rows) (const int32_t *acc, int rows, int cols,
+									const float *row_scales, const float *col_scales,
+									const float *bias, int gelu, float *out);
+} KernelSet;
+
+static const KernelSet portable_kernels = {
+	add_bias_portable, bias_gelu_portable, softmax_rows_portable, scale_rows_portable,
+	add_layer_norm_portable, quantize_rows_portable, dequantize_rows_portable,
+};
+
+#ifdef BQ_X86_KERNELS
+static const KernelSet avx512_kernels = {
+	add_bias_avx512, bias_gelu_avx512, softmax_rows_avx512, scale_rows_avx512,
+	add_layer_norm_avx512, quantize_rows_avx512, dequantize_rows_avx512,
+};
+#endif
+
 /*
- * Whether the AVX-512 kernels can run here.  __builtin_cpu_supports reads
- * flags computed once per process, so asking on every call costs nothing.
+ * The AVX-512 kernels where they can run, the portable ones elsewhere.
+ * __builtin_cpu_supports reads flags computed once per process, so asking
+ * on every call costs nothing.
  */
-static bool
-have_avx512(void)
+static const KernelSet *
+kernels(void)
 {
 #ifdef BQ_X86_KERNELS
 	__builtin_cpu_init();
-	return __builtin_cpu_supports("avx512f");
-#else
-	return false;
+	if (__builtin_cpu_supports("avx512f"))
+		return &avx512_kernels;
 #endif
+	return &portable_kernels;
 }
 
 void
 bq_add_bias(float *x, int rows, int cols, int ld, const float *bias)
 {
-#ifdef BQ_X86_KERNELS
-	if (have_avx512())
-	{
-		add_bias_avx512(x, rows, cols, ld, bias);
-		return;
-	}
-#endif
-	add_bias_portable(x, rows, cols, ld, bias);
+	kernels()->add_bias(x, rows, cols, ld, bias);
 }
 
 void
 bq_bias_gelu(float *x, int rows, int cols, const float *bias)
 {
-#ifdef BQ_X86_KERNELS
-	if (have_avx512())
-	{
-		bias_gelu_avx512(x, rows, cols, bias);
-		return;
-	}
-#endif
-	bias_gelu_portable(x, rows, cols, bias);
+	kernels()->bias_gelu(x, rows, cols, bias);
 }
 
 void
 bq_softmax_rows(float *x, int rows, int cols, float *inv_sum)
 {
-#ifdef BQ_X86_KERNELS
-	if (have_avx512())
-	{
-		softmax_rows_avx512(x, rows, cols, inv_sum);
-		return;
-	}
-#endif
-	softmax_rows_portable(x, rows, cols, inv_sum);
+	kernels()->softmax_rows(x, rows, cols, inv_sum);
 }
 
 void
 bq_scale_rows(float *x, int rows, int cols, int ld, const float *scale)
 {
-#ifdef BQ_X86_KERNELS
-	if (have_avx512())
-	{
-		scale_rows_avx512(x, rows, cols, ld, scale);
-		return;
-	}
-#endif
-	scale_rows_portable(x, rows, cols, ld, scale);
+	kernels()->scale_rows(x, rows, cols, ld, scale);
 }
 
 void
 bq_add_layer_norm(float *out, float *x, const float *bias, const float *residual,
 				  int rows, int cols, const float *gamma, const float *beta, float eps)
 {
-#ifdef BQ_X86_KERNELS
-	if (have_avx512())
-	{
-		add_layer_norm_avx512(out, x, bias, residual, rows, cols, gamma, beta, eps);
-		return;
-	}
-#endif
-	add_layer_norm_portable(out, x, bias, residual, rows, cols, gamma, beta, eps);
+	kernels()->add_layer_norm(out, x, bias, residual, rows, cols, gamma, beta, eps);
 }
 
 void
 bq_quantize_rows(const float *x, int rows, int cols, int8_t *q, float *scales)
 {
-#ifdef BQ_X86_KERNELS
-	if (have_avx512())
-	{
-		quantize_rows_avx512(x, rows, cols, q, scales);
-		return;
-	}
-#endif
-	quantize_rows_portable(x, rows, cols, q, scales);
+	kernels()->quantize_rows(x, rows, cols, q, scales);
 }
 
 void
 bq_dequantize_rows(const int32_t *acc, int rows, int cols, const float *row_scales,
 				   const float *col_scales, const float *bias, int gelu, float *out)
 {
-#ifdef BQ_X86_KERNELS
-	if (have_avx512())
-	{
-		dequantize_rows_avx512(acc, rows, cols, row_scales, col_scales, bias, gelu, out);
-		return;
-	}
-#endif
-	dequantize_rows_portable(acc, rows, cols, row_scales, col_scales, bias, gelu, out);
+	kernels()->dequantize_rows(acc, rows, cols, row_scales, col_scales, bias, gelu, out);
 }
 
 /*
