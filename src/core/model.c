@@ -493,17 +493,26 @@ converted_weight(int index, const BqWeightSpec *spec, size_t elements, float *sc
 	return scratch;
 }
 
+/* What write_cache_file converts: the model and its weight slots. */
+typedef struct CacheSource
+{
+	const BqModel *model;
+	const SlotList *list;
+} CacheSource;
+
 /*
- * Write every weight as F32, under its canonical name, to 'path'.
+ * Write every weight as F32, under its canonical name, to 'path' (a
+ * BqCacheWriter; 'arg' is a CacheSource).
  */
 static int
-write_cache_file(const char *path, const BqModel *model, const SlotList *list, BqError *err)
+write_cache_file(const char *path, void *arg, BqError *err)
 {
-	const char *metadata[] = {"format", "pt", "bertqa_source", model->file->name,
-	"bertqa_source_dtype", model->dtype, NULL};
+	const CacheSource *source = arg;
+	const char *metadata[] = {"format", "pt", "bertqa_source", source->model->file->name,
+	"bertqa_source_dtype", source->model->dtype, NULL};
 
-	return bq_model_write_weights(path, &model->config, metadata, converted_weight,
-								  (void *) list, err);
+	return bq_model_write_weights(path, &source->model->config, metadata, converted_weight,
+								  (void *) source->list, err);
 }
 
 /*
@@ -514,6 +523,7 @@ static int
 bind_cached(BqModel *model, SlotList *list, const char *cache_dir, BqError *err)
 {
 	BqSafetensors *cached;
+	CacheSource source = {model, list};
 	int			rc;
 
 	if ((rc = bq_cache_dir_make(cache_dir, err)) != BQ_OK)
@@ -522,19 +532,7 @@ bind_cached(BqModel *model, SlotList *list, const char *cache_dir, BqError *err)
 	if (model->cache_path == NULL)
 		return bq_fail(err, BQ_ERR_NOMEM, "out of memory loading model \"%s\"", model->path);
 
-	cached = bq_safetensors_open(model->cache_path, err);
-	if (cached == NULL && err->status == BQ_ERR_NOT_FOUND)
-	{
-		int			lock = bq_cache_lock(model->cache_path, err);
-
-		if (lock < 0)
-			return err->status;
-		if ((cached = bq_safetensors_open(model->cache_path, err)) == NULL &&
-			err->status == BQ_ERR_NOT_FOUND &&
-			write_cache_file(model->cache_path, model, list, err) == BQ_OK)
-			cached = bq_safetensors_open(model->cache_path, err);
-		bq_cache_unlock(lock);
-	}
+	cached = bq_cache_open(model->cache_path, write_cache_file, &source, err);
 	if (cached == NULL)
 		return err->status;
 

@@ -383,8 +383,12 @@ bq_cache_dir_make(const char *cache_dir, BqError *err)
 	return BQ_OK;
 }
 
-int
-bq_cache_lock(const char *path, BqError *err)
+/*
+ * An exclusive lock on "<path>.lock" (created if missing): its descriptor,
+ * closed to release it, or -1 with 'err' set.
+ */
+static int
+cache_lock(const char *path, BqError *err)
 {
 	char	   *lock_path = malloc(strlen(path) + 6);
 	int			fd;
@@ -407,8 +411,17 @@ bq_cache_lock(const char *path, BqError *err)
 	return fd;
 }
 
-void
-bq_cache_unlock(int lock)
+BqSafetensors *
+bq_cache_open(const char *path, BqCacheWriter write, void *arg, BqError *err)
 {
+	BqSafetensors *file = bq_safetensors_open(path, err);
+	int			lock;
+
+	if (file != NULL || err->status != BQ_ERR_NOT_FOUND || (lock = cache_lock(path, err)) < 0)
+		return file;
+	if ((file = bq_safetensors_open(path, err)) == NULL && err->status == BQ_ERR_NOT_FOUND &&
+		write(path, arg, err) == BQ_OK)
+		file = bq_safetensors_open(path, err);
 	close(lock);				/* releases the lock */
+	return file;
 }

@@ -60,14 +60,16 @@ char	   *bq_cache_path(const char *cache_dir, const char *source,
 /* Create the cache directory 'cache_dir' unless it exists (as a directory). */
 int			bq_cache_dir_make(const char *cache_dir, BqError *err);
 
+/* Writes the cache file 'path' (atomically, e.g. bq_safetensors_create). */
+typedef int (*BqCacheWriter) (const char *path, void *arg, BqError *err);
+
 /*
- * Hold an exclusive lock on "<path>.lock" (created if missing) while making
- * the cache file 'path', so that processes wanting it at once make it once:
- * each looks for the file again once it holds the lock.  Returns the lock's
- * descriptor for bq_cache_unlock, or -1 with 'err' set.
+ * Map the cache file 'path', writing it first with 'write' if it does not
+ * exist.  Writers hold an exclusive lock on "<path>.lock" and look again
+ * once they hold it, so processes wanting the file at once write it once
+ * and all map that one copy.
  */
-int			bq_cache_lock(const char *path, BqError *err);
-void		bq_cache_unlock(int lock);
+BqSafetensors *bq_cache_open(const char *path, BqCacheWriter write, void *arg, BqError *err);
 
 /* config.json contents for 'config' (caller puts the object), or NULL when out of memory. */
 json_object *bq_config_to_json(const BqConfig *config);

@@ -250,13 +250,27 @@ file_specs(const PackPlan *plan, BqTensorSpec *specs, char (*names)[40])
 	}
 }
 
+/* What write_file packs: the model, the plan and the file's tensors. */
+typedef struct PackJob
+{
+	const BqModel *model;
+	const PackPlan *plan;
+	const BqTensorSpec *specs;
+	int			count;
+	float	   *scratch;		/* [3H][H] */
+} PackJob;
+
 /*
- * Write the packed file 'path' (atomically, see bq_safetensors_create).
+ * Write the packed file 'path' (atomically, see bq_safetensors_create); a
+ * BqCacheWriter whose 'arg' is a PackJob.
  */
 static int
-write_file(const char *path, const BqModel *model, const PackPlan *plan,
-		   const BqTensorSpec *specs, int count, float *scratch, BqError *err)
+write_file(const char *path, void *arg, BqError *err)
 {
+	const PackJob *job = arg;
+	const BqModel *model = job->model;
+	const PackPlan *plan = job->plan;
+	float	   *scratch = job->scratch;
 	const char *const metadata[] = {"format", "bertqa packed weights",
 		"precision", bq_precision_name(plan->precision),
 	"onednn", bq_onednn_version(), "isa", bq_onednn_isa(), NULL};
@@ -273,7 +287,7 @@ write_file(const char *path, const BqModel *model, const PackPlan *plan,
 	buffer = aligned_alloc(ALIGNMENT, aligned(largest));
 	if (buffer == NULL || (all_scales > 0 && scales == NULL))
 		rc = bq_fail(err, BQ_ERR_NOMEM, "out of memory writing \"%s\"", path);
-	else if ((w = bq_safetensors_create(path, specs, count, metadata, err)) == NULL)
+	else if ((w = bq_safetensors_create(path, job->specs, job->count, metadata, err)) == NULL)
 		rc = err->status;
 	for (int l = 0; rc == BQ_OK && l < plan->num_layers; l++)
 	{
@@ -304,26 +318,6 @@ write_file(const char *path, const BqModel *model, const PackPlan *plan,
 }
 
 /*
- * Map the packed file at 'path', writing it first (once, under the cache
- * lock) if it does not exist.
- */
-static BqSafetensors *
-open_or_write(const char *path, const BqModel *model, const PackPlan *plan,
-			  const BqTensorSpec *specs, int count, float *scratch, BqError *err)
-{
-	BqSafetensors *file = bq_safetensors_open(path, err);
-	int			lock;
-
-	if (file != NULL || err->status != BQ_ERR_NOT_FOUND || (lock = bq_cache_lock(path, err)) < 0)
-		return file;
-	if ((file = bq_safetensors_open(path, err)) == NULL && err->status == BQ_ERR_NOT_FOUND &&
-		write_file(path, model, plan, specs, count, scratch, err) == BQ_OK)
-		file = bq_safetensors_open(path, err);
-	bq_cache_unlock(lock);
-	return file;
-}
-
-/*
  * Map the packed file (writing it first if it does not exist), check it is
  * the one 'specs' describes, and bind the layers to it.
  */
@@ -336,6 +330,7 @@ pack_shared(BqPackedWeights *packed, const BqModel *model, const PackPlan *plan,
 	BqTensorSpec *specs = calloc((size_t) count, sizeof(BqTensorSpec));
 	char		(*names)[40] = calloc((size_t) count, sizeof(*names));
 	char		suffix[64];
+	PackJob		job = {model, plan, specs, count, scratch};
 	BqSafetensors *file = NULL;
 	int			rc;
 
@@ -352,7 +347,7 @@ pack_shared(BqPackedWeights *packed, const BqModel *model, const PackPlan *plan,
 						 model->path);
 	}
 	if (rc == BQ_OK &&
-		(file = open_or_write(packed->path, model, plan, specs, count, scratch, err)) == NULL)
+		(file = bq_cache_open(packed->path, write_file, &job, err)) == NULL)
 		rc = err->status;
 	for (int t = 0; rc == BQ_OK && t < count; t++)
 	{
