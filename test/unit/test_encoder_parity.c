@@ -322,6 +322,7 @@ test_int8_drift(void)
 static void
 test_bf16_drift(void)
 {
+	unit_emulate_bf16();
 	check_precision_drift(BQ_PRECISION_BF16, 0.5);
 }
 

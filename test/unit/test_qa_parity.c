@@ -649,6 +649,7 @@ test_int8(void)
 static void
 test_bf16(void)
 {
+	unit_emulate_bf16();
 	check_precision(BQ_PRECISION_BF16, 97.0);
 }
 

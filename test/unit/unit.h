@@ -9,6 +9,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int	unit_passed;
@@ -68,6 +69,18 @@ unit_max_abs_diff(const float *a, const float *b, int n)
 			worst = d;
 	}
 	return worst;
+}
+
+/*
+ * Let bf16 run on oneDNN's emulation where the CPU has no bf16 kernels
+ * (see src/core/onednn.c), so its numbers are measured on any CPU.  Call it
+ * just before the first bf16 encoder, after the signal tests: the emulated
+ * kernels must never see a signal.
+ */
+static inline void
+unit_emulate_bf16(void)
+{
+	setenv("BERTQA_ONEDNN_ANY_KERNELS", "1", 1);
 }
 
 #define RUN_TEST(fn) \
