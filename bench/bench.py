@@ -4,10 +4,13 @@
     bench.py torch-worker MODEL_DIR [fp32|bf16|int8]  (internal: JSON lines on stdin)
     bench.py export MODEL_DIR OUT.onnx       (internal: torch.onnx.export)
 
-Every engine runs in its own process with its thread count fixed at start
-(one per engine and thread count), so no engine's threads compete with
-another's; the driver runs them in turn, round after round, and pools each
-configuration's timed runs into one median.
+Every engine runs in its own long-lived process with its thread count fixed
+at start (one per engine and thread count; bertqa's is 'bertqa bench
+--serve'), so no engine's threads compete with another's and no engine
+reloads its model between turns; the driver runs them in turn, a few runs
+each, round after round, so that a spell of load from other tenants of the
+machine falls on every engine alike, and pools each configuration's timed
+runs into one median.
 """
 
 import argparse
@@ -104,15 +107,13 @@ def bertqa_logits(args, ids, types, precision="fp32", emulate=False):
     return row["start_logits"], row["end_logits"]
 
 
-def bertqa_times(args, seq_len, threads, runs, sgemm=None, precision="fp32"):
+def bertqa_worker(args, threads, sgemm=None, precision="fp32"):
+    """A 'bertqa bench --serve' process: the model loaded once, timings on request."""
     env = dict(os.environ)
     if sgemm is not None:
         env["BERTQA_SGEMM"] = sgemm
-    out = subprocess.run([args.bertqa, "bench", "--model", args.model, "--seq-len", str(seq_len),
-                          "--threads", str(threads), "--runs", str(runs), "--warmup", "1",
-                          "--precision", precision],
-                         capture_output=True, text=True, check=True, env=env)
-    return json.loads(out.stdout)["times_ms"]
+    return Worker([args.bertqa, "bench", "--model", args.model, "--serve", "--threads",
+                   str(threads), "--precision", precision], env)
 
 
 def bertqa_precision_runs(args, precision):
@@ -159,6 +160,9 @@ def compare(args):
                  for p in LOW_PRECISIONS}
     ort_workers = {t: Worker(["node", os.path.join(HERE, "ort_worker.js"), onnx_path, str(t)],
                              worker_env(t)) for t in THREADS}
+    bertqa_workers = {(name, t): bertqa_worker(args, t, sgemm) for t in THREADS
+                      for name, sgemm in (("bertqa", None), (OPENBLAS, "openblas"))}
+    bertqa_low = {p: bertqa_worker(args, 2, precision=p) for p in low}
 
     # 1. the three engines agree on the logits of identical inputs
     agree = True
@@ -195,26 +199,25 @@ def compare(args):
             ids, types = make_input(s, seed=s)
             request = {"cmd": "time", "input_ids": ids, "token_type_ids": types,
                        "runs": args.runs, "warmup": 1}
+            bertqa_request = {"seq_len": s, "runs": args.runs, "warmup": 1}
             for t in THREADS:
-                engines = [("bertqa", lambda: bertqa_times(args, s, t, args.runs)),
-                           ("PyTorch", lambda: torch_workers[t].ask(request)["times_ms"]),
-                           ("ONNX Runtime", lambda: ort_workers[t].ask(request)["times_ms"]),
-                           (OPENBLAS, lambda: bertqa_times(args, s, t, args.runs, "openblas"))]
+                engines = [("bertqa", bertqa_workers[("bertqa", t)], bertqa_request),
+                           ("PyTorch", torch_workers[t], request),
+                           ("ONNX Runtime", ort_workers[t], request),
+                           (OPENBLAS, bertqa_workers[(OPENBLAS, t)], bertqa_request)]
                 if s == 384 and t == 2:
-                    for p in low:
-                        engines.append((f"bertqa {p}", lambda p=p: bertqa_times(args, s, t, args.runs,
-                                                                           precision=p)))
-                    for p, w in torch_low.items():
-                        engines.append((f"PyTorch {p}", lambda w=w: w.ask(request)["times_ms"]))
+                    engines += [(f"bertqa {p}", w, bertqa_request) for p, w in bertqa_low.items()]
+                    engines += [(f"PyTorch {p}", w, request) for p, w in torch_low.items()]
                 # rotate the order each round so no engine always runs first
                 k = rnd % len(engines)
-                for name, run in engines[k:] + engines[:k]:
-                    times.setdefault((name, s, t), []).extend(run())
+                for name, worker, req in engines[k:] + engines[:k]:
+                    times.setdefault((name, s, t), []).extend(worker.ask(req)["times_ms"])
                 print(f"round {rnd + 1}/{args.rounds} S={s} T={t} done", flush=True)
 
     versions = {"PyTorch": torch_workers[1].hello["version"],
                 "ONNX Runtime": ort_workers[1].hello["version"]}
-    for w in list(torch_workers.values()) + list(ort_workers.values()) + list(torch_low.values()):
+    for w in (list(torch_workers.values()) + list(ort_workers.values()) +
+              list(torch_low.values()) + list(bertqa_workers.values()) + list(bertqa_low.values())):
         w.close()
 
     # other load on the machine only ever slows sgemm down: the best round is the ceiling
@@ -298,8 +301,8 @@ def main():
     parser.add_argument("--bertqa", required=True)
     parser.add_argument("--model", required=True)
     parser.add_argument("--work", required=True)
-    parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=8)
+    parser.add_argument("--runs", type=int, default=2)
     return compare(parser.parse_args())
 
 

@@ -15,6 +15,7 @@
 #include "cli_random.h"
 #include "compute.h"
 #include "encoder.h"
+#include "file_util.h"
 #include "model.h"
 #include "onednn.h"
 
@@ -41,6 +42,8 @@ bench_usage(FILE *out)
 	fprintf(out,
 			"usage: bertqa bench --model DIR --seq-len N [--batch B] [--threads T]\n"
 			"                    [--precision P] [--runs R] [--warmup W]\n"
+			"       bertqa bench --model DIR --serve [--batch B] [--threads T] [--precision P]\n"
+			"                    [--runs R] [--warmup W]\n"
 			"       bertqa bench --gemm [--threads T] [--precision P] [--runs R] [--warmup W]\n\n"
 			"Times the forward pass on random token ids and prints one JSON line\n"
 			"{\"times_ms\", \"median_ms\", \"min_ms\", \"gflops\", \"seq_len\", \"batch\", \"threads\",\n"
@@ -48,7 +51,11 @@ bench_usage(FILE *out)
 			"the products (GFLOP/s counts the fp32 FLOPs whatever the precision)\n"
 			"(oneDNN, or OpenBLAS with BERTQA_SGEMM=openblas).\n"
 			"With --gemm, times one projection (X · Wᵀ) on BERT-base shapes (M=384)\n"
-			"instead: on oneDNN from packed weights, as the encoder runs it.\n\n"
+			"instead: on oneDNN from packed weights, as the encoder runs it.\n"
+			"With --serve, loads the model once, prints {\"ready\": true, ...} and then\n"
+			"answers each request line {\"seq_len\": N, \"runs\": R, \"warmup\": W} on\n"
+			"standard input (runs and warmup default to the options) with the line\n"
+			"above, so that a driver can interleave short timings of several engines.\n\n"
 			"  --model DIR     model directory\n"
 			"  --seq-len N     tokens per sequence\n"
 			"  --batch B       sequences per forward pass (default 1)\n"
@@ -160,52 +167,45 @@ bench_gemm(BqPrecision precision, int runs, int warmup)
 	return result;
 }
 
+/* What the timed forward passes run on. */
+typedef struct BenchSession
+{
+	BqModel    *model;
+	BqEncoder  *enc;
+	int			batch;			/* sequences per forward pass */
+} BenchSession;
+
 /*
- * The forward pass over 'batch' random sequences of 'seq_len' tokens.
+ * Time 'runs' forward passes (after 'warmup' untimed ones) over 'batch'
+ * random sequences of 'seq_len' tokens and print one JSON line; returns
+ * an exit status (2 for a length the model cannot take).
  */
 static int
-bench_encoder(const char *model_dir, BqPrecision precision, int seq_len, int batch, int runs,
-			  int warmup)
+bench_forward(const BenchSession *session, int seq_len, int runs, int warmup)
 {
+	const BqConfig *config = &session->model->config;
+	int			batch = session->batch;
 	BqError		err;
-	BqModel    *model = bq_model_load(model_dir, &err);
-	BqEncoder  *enc = NULL;
 	CliRandom	rng = {BENCH_SEED};
-	int32_t    *ids = NULL;
-	int32_t    *types = NULL;
-	float	   *logits = NULL;
-	const int32_t **id_rows = NULL;
-	const int32_t **type_rows = NULL;
-	float	  **start_rows = NULL;
-	float	  **end_rows = NULL;
-	int32_t    *lengths = NULL;
-	double	   *times = NULL;
 	size_t		total = (size_t) seq_len * batch;
+	int32_t    *ids = malloc(sizeof(int32_t) * total);
+	int32_t    *types = malloc(sizeof(int32_t) * total);
+	float	   *logits = malloc(sizeof(float) * total * 2);
+	const int32_t **id_rows = malloc(sizeof(int32_t *) * (size_t) batch);
+	const int32_t **type_rows = malloc(sizeof(int32_t *) * (size_t) batch);
+	float	  **start_rows = malloc(sizeof(float *) * (size_t) batch);
+	float	  **end_rows = malloc(sizeof(float *) * (size_t) batch);
+	int32_t    *lengths = malloc(sizeof(int32_t) * (size_t) batch);
+	double	   *times = malloc(sizeof(double) * (size_t) runs);
 	int			result = 1;
 
-	if (model == NULL)
-	{
-		cli_report(&err);
-		goto done;
-	}
-	if ((enc = cli_encoder("bench", model, precision)) == NULL)
-		goto done;
-	if (seq_len > model->config.max_position_embeddings)
+	if (seq_len > config->max_position_embeddings)
 	{
 		fprintf(stderr, "bertqa bench: --seq-len %d exceeds the model's %d positions\n",
-				seq_len, (int) model->config.max_position_embeddings);
+				seq_len, (int) config->max_position_embeddings);
 		result = 2;
 		goto done;
 	}
-	ids = malloc(sizeof(int32_t) * total);
-	types = malloc(sizeof(int32_t) * total);
-	logits = malloc(sizeof(float) * total * 2);
-	id_rows = malloc(sizeof(int32_t *) * (size_t) batch);
-	type_rows = malloc(sizeof(int32_t *) * (size_t) batch);
-	start_rows = malloc(sizeof(float *) * (size_t) batch);
-	end_rows = malloc(sizeof(float *) * (size_t) batch);
-	lengths = malloc(sizeof(int32_t) * (size_t) batch);
-	times = malloc(sizeof(double) * (size_t) runs);
 	if (!ids || !types || !logits || !id_rows || !type_rows || !start_rows || !end_rows ||
 		!lengths || !times)
 	{
@@ -214,8 +214,8 @@ bench_encoder(const char *model_dir, BqPrecision precision, int seq_len, int bat
 	}
 	for (size_t i = 0; i < total; i++)
 	{
-		ids[i] = cli_random_below(&rng, model->config.vocab_size);
-		types[i] = cli_random_below(&rng, model->config.type_vocab_size);
+		ids[i] = cli_random_below(&rng, config->vocab_size);
+		types[i] = cli_random_below(&rng, config->type_vocab_size);
 	}
 	for (int b = 0; b < batch; b++)
 	{
@@ -229,8 +229,8 @@ bench_encoder(const char *model_dir, BqPrecision precision, int seq_len, int bat
 	{
 		double		t0 = cli_now_ms();
 
-		if (bq_encoder_run(enc, batch, id_rows, type_rows, lengths, start_rows, end_rows,
-						   NULL, &err) != BQ_OK)
+		if (bq_encoder_run(session->enc, batch, id_rows, type_rows, lengths, start_rows,
+						   end_rows, NULL, &err) != BQ_OK)
 		{
 			cli_report(&err);
 			goto done;
@@ -243,14 +243,16 @@ bench_encoder(const char *model_dir, BqPrecision precision, int seq_len, int bat
 	for (int r = 0; r < runs; r++)
 		printf("%s%.3f", r ? ", " : "", times[r]);
 	{
+		BqPrecision precision = bq_encoder_precision(session->enc);
 		double		med = cli_median(times, runs);
 
 		printf("], \"median_ms\": %.3f, \"min_ms\": %.3f, \"gflops\": %.1f, \"seq_len\": %d, "
 			   "\"batch\": %d, \"threads\": %d, \"precision\": \"%s\", \"kernels\": \"%s\"}\n",
-			   med, times[0], bq_encoder_flops(&model->config, seq_len) * batch / (med * 1e6),
-			   seq_len, batch, bq_compute_threads(), bq_precision_name(bq_encoder_precision(enc)),
-			   bq_compute_kernels(bq_encoder_precision(enc)));
+			   med, times[0], bq_encoder_flops(config, seq_len) * batch / (med * 1e6),
+			   seq_len, batch, bq_compute_threads(), bq_precision_name(precision),
+			   bq_compute_kernels(precision));
 	}
+	fflush(stdout);
 	result = 0;
 
 done:
@@ -263,8 +265,104 @@ done:
 	free(end_rows);
 	free(lengths);
 	free(times);
-	bq_encoder_free(enc);
-	bq_model_free(model);
+	return result;
+}
+
+/* Defaults for --serve requests that leave runs or warm-up out. */
+typedef struct ServeRequestDefaults
+{
+	const BenchSession *session;
+	int			runs;
+	int			warmup;
+} ServeRequestDefaults;
+
+/*
+ * Read an integer member of a request in [min, max], or keep *out if absent.
+ */
+static bool
+request_int(json_object *request, const char *key, int min, int max, int *out)
+{
+	json_object *value;
+	int64_t		v;
+
+	if (!json_object_object_get_ex(request, key, &value))
+		return true;
+	if (!json_object_is_type(value, json_type_int))
+		return false;
+	v = json_object_get_int64(value);
+	if (v < min || v > max)
+		return false;
+	*out = (int) v;
+	return true;
+}
+
+/*
+ * One --serve request: {"seq_len": N, "runs": R, "warmup": W}.
+ */
+static int
+serve_request(const char *line, size_t len, long line_no, void *arg)
+{
+	const ServeRequestDefaults *defaults = arg;
+	BqError		err;
+	json_object *request = bq_json_parse(line, len, "a bench request", &err);
+	int			seq_len = 0;
+	int			runs = defaults->runs;
+	int			warmup = defaults->warmup;
+	bool		ok;
+
+	if (request == NULL)
+	{
+		cli_report(&err);
+		return 1;
+	}
+	ok = json_object_is_type(request, json_type_object) &&
+		request_int(request, "seq_len", 1, 1 << 16, &seq_len) && seq_len > 0 &&
+		request_int(request, "runs", 1, 100000, &runs) &&
+		request_int(request, "warmup", 0, 100000, &warmup);
+	json_object_put(request);
+	if (!ok)
+	{
+		fprintf(stderr, "bertqa bench: request %ld is not {\"seq_len\": N, \"runs\": R, "
+				"\"warmup\": W} with N >= 1, R >= 1, W >= 0\n", line_no);
+		return 1;
+	}
+	/* a driver waits for one reply per request: stop at the first that has none */
+	return bench_forward(defaults->session, seq_len, runs, warmup) == 0 ? 0 : 1;
+}
+
+/*
+ * The encoder benchmark: one timing of --seq-len, or with --serve one per
+ * request line, all on one loaded model and encoder so that a driver can
+ * interleave short timings with other engines' (bench/run).
+ */
+static int
+bench_encoder(const char *model_dir, BqPrecision precision, int seq_len, int batch, int runs,
+			  int warmup, bool serve)
+{
+	BqError		err;
+	BenchSession session = {.batch = batch};
+	int			result = 1;
+
+	if ((session.model = bq_model_load(model_dir, &err)) == NULL)
+		cli_report(&err);
+	else if ((session.enc = cli_encoder("bench", session.model, precision)) != NULL)
+	{
+		if (serve)
+		{
+			ServeRequestDefaults defaults = {&session, runs, warmup};
+			BqPrecision used = bq_encoder_precision(session.enc);
+
+			printf("{\"ready\": true, \"threads\": %d, \"precision\": \"%s\", "
+				   "\"kernels\": \"%s\"}\n",
+				   bq_compute_threads(), bq_precision_name(used), bq_compute_kernels(used));
+			fflush(stdout);
+			result = cli_for_each_input_line("bench", serve_request, &defaults);
+		}
+		else
+			result = bench_forward(&session, seq_len, runs, warmup);
+	}
+	bq_encoder_free(session.enc);
+	bq_model_free(session.model);
 	return result;
 }
 
@@ -273,6 +371,7 @@ cmd_bench(int argc, char **argv)
 {
 	const char *model_dir = NULL;
 	bool		gemm = false;
+	bool		serve = false;
 	int			seq_len = 0;
 	int			batch = 1;
 	int			threads = 0;
@@ -296,6 +395,11 @@ cmd_bench(int argc, char **argv)
 			gemm = true;
 			continue;
 		}
+		if (strcmp(opt, "--serve") == 0)
+		{
+			serve = true;
+			continue;
+		}
 		if (i + 1 >= argc)
 			return cli_usage_error("bench", "unexpected argument \"%s\" (see --help)", opt);
 		if (strcmp(opt, "--model") == 0)
@@ -317,8 +421,11 @@ cmd_bench(int argc, char **argv)
 		if (!ok)
 			return 2;
 	}
-	if (!gemm && (model_dir == NULL || seq_len == 0))
-		return cli_usage_error("bench", "--model DIR and --seq-len N are required, or --gemm (see --help)");
+	if (!gemm && (model_dir == NULL || (seq_len == 0 && !serve)))
+		return cli_usage_error("bench", "--model DIR and --seq-len N (or --serve) are required, or --gemm (see --help)");
+	if (serve && (gemm || seq_len != 0))
+		return cli_usage_error("bench", "--serve takes the sequence length from each request; "
+							   "it takes no --seq-len or --gemm");
 	if (gemm && model_dir != NULL)
 		return cli_usage_error("bench", "--gemm measures matrix products alone; it takes no --model");
 
@@ -337,5 +444,5 @@ cmd_bench(int argc, char **argv)
 		return 1;
 	}
 	return gemm ? bench_gemm(precision, runs, warmup) :
-		bench_encoder(model_dir, precision, seq_len, batch, runs, warmup);
+		bench_encoder(model_dir, precision, seq_len, batch, runs, warmup, serve);
 }

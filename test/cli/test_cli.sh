@@ -86,6 +86,18 @@ check "bench succeeds" test $? = 0
 for key in median_ms min_ms gflops seq_len batch threads; do
 	check "bench reports $key" grep -q "\"$key\"" "$tmp/bench.json"
 done
+printf '{"seq_len": 16, "runs": 2}\n{"seq_len": 8, "runs": 1, "warmup": 0}\n' |
+	$BQ bench --model "$tmp/random" --serve >"$tmp/serve.json"
+check "bench --serve answers two requests" test $? = 0
+check "bench --serve says it is ready first" sh -c "head -1 '$tmp/serve.json' | grep -q '\"ready\": true'"
+check "bench --serve times each request's length" \
+	sh -c "sed -n 2p '$tmp/serve.json' | grep -q '\"seq_len\": 16' && sed -n 3p '$tmp/serve.json' | grep -q '\"seq_len\": 8'"
+check "bench --serve times each request's runs" \
+	sh -c "sed -n 3p '$tmp/serve.json' | grep -q '\"times_ms\": \[[0-9.]*\]'"
+echo '{"seq_len": 0}' | $BQ bench --model "$tmp/random" --serve >/dev/null 2>&1
+check "bench --serve rejects a bad request" test $? = 1
+$BQ bench --model "$tmp/random" --serve --seq-len 8 </dev/null >/dev/null 2>&1
+check "bench --serve with --seq-len is a usage error" test $? = 2
 
 # Usage errors.
 $BQ no-such-command 2>/dev/null
