@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow_array.h"
+
 /* Longest "module.name" of a global accepted. */
 #define MAX_GLOBAL_NAME 200
 
@@ -39,32 +41,6 @@ struct BqPickle
 	BqPickleValue *root;
 };
 
-/*
- * Make room for 'need' elements of 'elsize' bytes in *array.
- */
-static bool
-reserve(void **array, size_t *cap, size_t need, size_t elsize)
-{
-	size_t		new_cap;
-	void	   *grown;
-
-	if (need <= *cap)
-		return true;
-	new_cap = *cap > 0 ? *cap : 16;
-	while (new_cap < need)
-	{
-		if (new_cap > SIZE_MAX / 2 / elsize)
-			return false;
-		new_cap *= 2;
-	}
-	grown = realloc(*array, new_cap * elsize);
-	if (grown == NULL)
-		return false;
-	*array = grown;
-	*cap = new_cap;
-	return true;
-}
-
 static int
 fail_at(BqPickle *p, const char *what, BqError *err)
 {
@@ -83,7 +59,7 @@ new_value(BqPickle *p, BqPickleKind kind)
 {
 	BqPickleValue *v;
 
-	if (!reserve((void **) &p->values, &p->values_cap, p->nvalues + 1, sizeof(BqPickleValue *)))
+	if (!bq_grow_array((void **) &p->values, &p->values_cap, p->nvalues + 1, sizeof(BqPickleValue *)))
 		return NULL;
 	v = calloc(1, sizeof(BqPickleValue));
 	if (v == NULL)
@@ -107,7 +83,7 @@ add_item(BqPickle *p, BqPickleValue *container, BqPickleValue *item, BqError *er
 					   err);
 	if (item->tree_size > BQ_PICKLE_MAX_TREE - container->tree_size)
 		return fail_at(p, "structure too large (shared values expand past the limit)", err);
-	if (!reserve((void **) &container->items, &container->capacity, container->count + 1,
+	if (!bq_grow_array((void **) &container->items, &container->capacity, container->count + 1,
 				 sizeof(BqPickleValue *)))
 		return out_of_memory(p, err);
 	container->items[container->count++] = item;
@@ -120,7 +96,7 @@ static int
 push(BqPickle *p, BqPickleValue *v, BqError *err)
 {
 	if (v == NULL ||
-		!reserve((void **) &p->stack, &p->stack_cap, p->depth + 1, sizeof(BqPickleValue *)))
+		!bq_grow_array((void **) &p->stack, &p->stack_cap, p->depth + 1, sizeof(BqPickleValue *)))
 		return out_of_memory(p, err);
 	p->stack[p->depth++] = v;
 	return BQ_OK;
@@ -367,7 +343,7 @@ memo_put(BqPickle *p, size_t key, BqError *err)
 
 	if (v == NULL)
 		return fail_at(p, "memo store with an empty stack", err);
-	if (!reserve((void **) &p->memo, &p->memo_cap, key + 1, sizeof(BqPickleValue *)))
+	if (!bq_grow_array((void **) &p->memo, &p->memo_cap, key + 1, sizeof(BqPickleValue *)))
 		return out_of_memory(p, err);
 	if (p->memo_cap > old_cap)
 		memset(p->memo + old_cap, 0, (p->memo_cap - old_cap) * sizeof(BqPickleValue *));
@@ -557,7 +533,7 @@ op_persid(BqPickle *p, BqError *err)
 static int
 op_mark(BqPickle *p, BqError *err)
 {
-	if (!reserve((void **) &p->marks, &p->marks_cap, p->nmarks + 1, sizeof(size_t)))
+	if (!bq_grow_array((void **) &p->marks, &p->marks_cap, p->nmarks + 1, sizeof(size_t)))
 		return out_of_memory(p, err);
 	p->marks[p->nmarks++] = p->depth;
 	return BQ_OK;

@@ -31,6 +31,7 @@
 #include <unicode/utf8.h>
 
 #include "file_util.h"
+#include "grow_array.h"
 #include "json_number.h"
 
 /* Room for a question id quoted in an error message. */
@@ -181,38 +182,16 @@ compare_tokens(const void *a, const void *b)
 }
 
 /*
- * Grow a buffer of 'size'-byte elements to hold at least 'need' of them,
- * at least doubling it so that growing one element at a time stays cheap.
- */
-static bool
-ensure_capacity(void **buf, size_t *cap, size_t need, size_t size)
-{
-	void	   *grown;
-	size_t		new_cap;
-
-	if (need <= *cap)
-		return true;
-	new_cap = *cap <= SIZE_MAX / 2 && 2 * *cap > need ? 2 * *cap : need;
-	if (new_cap > SIZE_MAX / size)
-		return false;
-	grown = realloc(*buf, new_cap * size);
-	if (grown == NULL)
-		return false;
-	*buf = grown;
-	*cap = new_cap;
-	return true;
-}
-
-/*
- * ensure_capacity for ICU's int32_t-sized UChar buffers.
+ * bq_grow_array for ICU's int32_t-sized UChar buffers.
  */
 static bool
 ensure_uchar_capacity(UChar **buf, int32_t *cap, int32_t need)
 {
 	size_t		cap_size = (size_t) *cap;
-	bool		ok = ensure_capacity((void **) buf, &cap_size, (size_t) need, sizeof(UChar));
+	bool		ok = bq_grow_array((void **) buf, &cap_size, (size_t) need, sizeof(UChar));
 
-	*cap = (int32_t) cap_size;
+	/* the buffer may hold more than ICU can be told of; it is told what fits */
+	*cap = cap_size > INT32_MAX ? INT32_MAX : (int32_t) cap_size;
 	return ok;
 }
 
@@ -266,7 +245,7 @@ normalize_text(NormalizedText *nt, const char *text, size_t len, BqError *err)
 
 	if ((rc = decode_and_lower(nt, text, len, &n_lower, err)) != BQ_OK)
 		return rc;
-	if (!ensure_capacity((void **) &nt->chars, &nt->chars_cap, (size_t) n_lower + 1,
+	if (!bq_grow_array((void **) &nt->chars, &nt->chars_cap, (size_t) n_lower + 1,
 						 sizeof(UChar32)))
 		return bq_fail(err, BQ_ERR_NOMEM, "out of memory normalizing an answer");
 
@@ -291,7 +270,7 @@ normalize_text(NormalizedText *nt, const char *text, size_t len, BqError *err)
 		{
 			if (i > start)
 			{
-				if (!ensure_capacity((void **) &nt->tokens, &nt->tokens_cap, nt->n_tokens + 1,
+				if (!bq_grow_array((void **) &nt->tokens, &nt->tokens_cap, nt->n_tokens + 1,
 									 sizeof(Token)))
 					return bq_fail(err, BQ_ERR_NOMEM, "out of memory normalizing an answer");
 				nt->tokens[nt->n_tokens].chars = nt->chars + start;
@@ -304,7 +283,7 @@ normalize_text(NormalizedText *nt, const char *text, size_t len, BqError *err)
 		else
 			i++;
 	}
-	if (!ensure_capacity((void **) &nt->sorted, &nt->sorted_cap, nt->n_tokens + 1, sizeof(Token)))
+	if (!bq_grow_array((void **) &nt->sorted, &nt->sorted_cap, nt->n_tokens + 1, sizeof(Token)))
 		return bq_fail(err, BQ_ERR_NOMEM, "out of memory normalizing an answer");
 	if (nt->n_tokens > 0)
 	{
@@ -474,7 +453,7 @@ add_missing(Evaluation *ev, BqSquadEvalResult *out, const char *id, BqError *err
 	char	   *copy;
 
 	if ((out->n_missing == ev->missing_cap &&
-		 !ensure_capacity((void **) &out->missing_ids, &ev->missing_cap,
+		 !bq_grow_array((void **) &out->missing_ids, &ev->missing_cap,
 						  2 * ev->missing_cap + 16, sizeof(char *))) ||
 		(copy = strdup(id)) == NULL)
 		return bq_fail(err, BQ_ERR_NOMEM, "out of memory listing missing predictions");
