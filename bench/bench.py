@@ -241,7 +241,7 @@ def compare(args):
                     continue
                 med = statistics.median(times[(name, s, t)])
                 gflops = encoder_flops(config, s) / (med * 1e6)
-                print(f"| {name} | {s} | {t} | {med:.1f} | {med / ort_median:.2f}x | "
+                print(f"| {name} | {s} | {t} | {med:.1f} | {med / ort_median:.3f}x | "
                       f"{gflops:.1f} | {100 * gflops / ceiling[t]:.0f}% |")
                 results.append({"engine": name, "seq_len": s, "threads": t, "median_ms": med,
                                 "ratio_to_ort": med / ort_median, "gflops": gflops,
