@@ -192,6 +192,18 @@ add_layer_norm_portable(float *out, float *x, const float *bias, const float *re
 }
 
 /*
+ * The symmetric int8 scale of a row whose largest |x| is max_abs: sets
+ * *scale (what a quantized value is multiplied by to read it back) and
+ * returns its inverse.  An all-zero row gets scale 1.
+ */
+static float
+quantization_scale(float max_abs, float *scale)
+{
+	*scale = max_abs > 0.0f ? max_abs / 127.0f : 1.0f;
+	return max_abs > 0.0f ? 127.0f / max_abs : 1.0f;
+}
+
+/*
  * The largest |x| of n floats.
  */
 static float
@@ -211,10 +223,8 @@ quantize_rows_portable(const float *x, int rows, int cols, int8_t *q, float *sca
 	{
 		const float *row = x + (size_t) r * cols;
 		int8_t	   *out = q + (size_t) r * cols;
-		float		m = abs_max_portable(row, cols);
-		float		inv = m > 0.0f ? 127.0f / m : 1.0f;
+		float		inv = quantization_scale(abs_max_portable(row, cols), &scales[r]);
 
-		scales[r] = m > 0.0f ? m / 127.0f : 1.0f;
 		for (int j = 0; j < cols; j++)
 			out[j] = (int8_t) lrintf(row[j] * inv);
 	}
@@ -425,7 +435,6 @@ add_layer_norm_avx512(float *out, float *x, const float *bias, const float *resi
 	}
 }
 
-
 /*
  * The largest |x| of n floats.
  */
@@ -451,12 +460,10 @@ quantize_rows_avx512(const float *x, int rows, int cols, int8_t *q, float *scale
 	{
 		const float *row = x + (size_t) r * cols;
 		int8_t	   *out = q + (size_t) r * cols;
-		float		m = abs_max_avx512(row, cols);
-		float		inv = m > 0.0f ? 127.0f / m : 1.0f;
+		float		inv = quantization_scale(abs_max_avx512(row, cols), &scales[r]);
 		__m512		vinv = _mm512_set1_ps(inv);
 		int			j = 0;
 
-		scales[r] = m > 0.0f ? m / 127.0f : 1.0f;
 		for (; j + 16 <= cols; j += 16)
 		{
 			/* round to nearest (the default mode), then narrow with saturation */
