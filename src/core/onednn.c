@@ -143,14 +143,14 @@ bq_onednn_version(void)
 }
 
 /*
- * Row-major [rows][cols] fp32 descriptor.
+ * Row-major [rows][cols] descriptor of element type 'type'.
  */
 static dnnl_status_t
-plain_desc(dnnl_memory_desc_t *desc, int64_t rows, int64_t cols)
+plain_desc(dnnl_memory_desc_t *desc, int64_t rows, int64_t cols, dnnl_data_type_t type)
 {
 	dnnl_dims_t dims = {rows, cols};
 
-	return dnnl_memory_desc_init_by_tag(desc, 2, dims, dnnl_f32, dnnl_ab);
+	return dnnl_memory_desc_init_by_tag(desc, 2, dims, type, dnnl_ab);
 }
 
 /*
@@ -205,19 +205,15 @@ static dnnl_status_t
 matmul_desc(dnnl_matmul_desc_t *desc, int rows, int k, int n, BqPrecision precision,
 			const dnnl_memory_desc_t *weights)
 {
-	dnnl_dims_t src_dims = {rows, k};
-	dnnl_dims_t dst_dims = {rows, n};
 	dnnl_memory_desc_t src,
 				bias,
 				dst;
 	bool		int8 = precision == BQ_PRECISION_INT8;
 	dnnl_status_t status;
 
-	if ((status = dnnl_memory_desc_init_by_tag(&src, 2, src_dims, input_type(precision),
-											   dnnl_ab)) != dnnl_success ||
-		(status = plain_desc(&bias, 1, n)) != dnnl_success ||
-		(status = dnnl_memory_desc_init_by_tag(&dst, 2, dst_dims, int8 ? dnnl_s32 : dnnl_f32,
-											   dnnl_ab)) != dnnl_success)
+	if ((status = plain_desc(&src, rows, k, input_type(precision))) != dnnl_success ||
+		(status = plain_desc(&bias, 1, n, dnnl_f32)) != dnnl_success ||
+		(status = plain_desc(&dst, rows, n, int8 ? dnnl_s32 : dnnl_f32)) != dnnl_success)
 		return status;
 	return dnnl_matmul_desc_init(desc, &src, weights, int8 ? NULL : &bias, &dst);
 }
