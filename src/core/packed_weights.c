@@ -399,7 +399,6 @@ bq_packed_weights_open(const BqModel *model, const char *cache_dir, BqPrecision 
 	else if ((rc = make_plan(&model->config, precision, &plan, err)) == BQ_OK)
 	{
 		packed->num_layers = plan.num_layers;
-		packed->precision = precision;
 		rc = cache_dir != NULL ? pack_shared(packed, model, &plan, cache_dir, scratch, err) :
 			pack_private(packed, model, &plan, scratch, err);
 	}

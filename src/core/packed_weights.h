@@ -37,7 +37,6 @@ typedef struct BqPackedWeights
 {
 	BqPackedLayer *layers;		/* [num_layers] */
 	int			num_layers;
-	BqPrecision precision;
 	char	   *path;			/* the shared file, or NULL when private */
 	size_t		bytes;			/* packed weights and fused biases */
 	struct BqSafetensors *file; /* the mapped file, or NULL */
