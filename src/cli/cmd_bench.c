@@ -436,8 +436,7 @@ cmd_bench(int argc, char **argv)
 		cli_report(&err);
 		return 1;
 	}
-	if (gemm && precision != BQ_PRECISION_FP32 &&
-		(bq_compute_engine() != BQ_ENGINE_ONEDNN || bq_onednn_kernels(precision) == NULL))
+	if (gemm && !bq_compute_runs(precision))
 	{
 		fprintf(stderr, "bertqa bench: %s products are not available on this machine\n",
 				bq_precision_name(precision));

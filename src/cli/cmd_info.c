@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "compute.h"
-#include "onednn.h"
 #include "model.h"
 #include "model_config.h"
 
@@ -102,13 +101,9 @@ cmd_info(int argc, char **argv)
 	json_object_object_add(compute, "kernels", json_object_new_string(bq_compute_kernels(BQ_PRECISION_FP32)));
 	precisions = json_object_new_object();
 	for (int p = 0; p < BQ_PRECISIONS; p++)
-	{
-		bool		available = p == BQ_PRECISION_FP32 ||
-			(bq_compute_engine() == BQ_ENGINE_ONEDNN && bq_onednn_kernels((BqPrecision) p) != NULL);
-
 		json_object_object_add(precisions, bq_precision_name((BqPrecision) p),
-							   available ? json_object_new_string(bq_compute_kernels((BqPrecision) p)) : NULL);
-	}
+							   bq_compute_runs((BqPrecision) p) ?
+							   json_object_new_string(bq_compute_kernels((BqPrecision) p)) : NULL);
 	json_object_object_add(compute, "precisions", precisions);
 	json_object_object_add(compute, "threads", json_object_new_int(bq_compute_threads()));
 	json_object_object_add(obj, "compute", compute);

@@ -136,6 +136,13 @@ bq_compute_kernels(BqPrecision precision)
 	return name;
 }
 
+bool
+bq_compute_runs(BqPrecision precision)
+{
+	return precision == BQ_PRECISION_FP32 ||
+		(engine == BQ_ENGINE_ONEDNN && bq_onednn_kernels(precision) != NULL);
+}
+
 void
 bq_compute_set_threads(int threads)
 {

@@ -59,6 +59,12 @@ BqEngine	bq_compute_engine(void);
  */
 const char *bq_compute_kernels(BqPrecision precision);
 
+/*
+ * Whether products in 'precision' run as such here: fp32 always; bf16 and
+ * int8 only on oneDNN kernels bertqa accepts for them (see onednn.c).
+ */
+bool		bq_compute_runs(BqPrecision precision);
+
 /* Threads one forward pass may use (clamped to at least 1). */
 void		bq_compute_set_threads(int threads);
 int			bq_compute_threads(void);

@@ -63,8 +63,7 @@ bq_encoder_new(const BqModel *model, BqPrecision precision, BqError *err)
 		return NULL;
 	}
 	enc->model = model;
-	enc->precision = bq_compute_engine() == BQ_ENGINE_ONEDNN &&
-		bq_onednn_kernels(precision) != NULL ? precision : BQ_PRECISION_FP32;
+	enc->precision = bq_compute_runs(precision) ? precision : BQ_PRECISION_FP32;
 	if (bq_compute_engine() == BQ_ENGINE_ONEDNN &&
 		((enc->kernels = bq_linear_kernels_new(err)) == NULL ||
 		 (enc->packed = bq_packed_weights_open(model, model->cache_dir, enc->precision,
