@@ -14,19 +14,15 @@ PG_MODULE_MAGIC;
 char	   *bertqa_model_path = NULL;
 int			bertqa_threads = 1;
 int			bertqa_precision = BQ_PRECISION_FP32;
-
-static const struct config_enum_entry precision_options[] = {
-	{"fp32", BQ_PRECISION_FP32, false},
-	{"bf16", BQ_PRECISION_BF16, false},
-	{"int8", BQ_PRECISION_INT8, false},
-	{NULL, 0, false}
-};
 int			bertqa_max_seq_len = 384;
 int			bertqa_doc_stride = 128;
 int			bertqa_max_query_len = 64;
 int			bertqa_max_answer_len = 30;
 int			bertqa_n_best = 20;
 double		bertqa_null_threshold = 0.0;
+
+/* bertqa.precision's values, named as the core names them; filled by _PG_init */
+static struct config_enum_entry precision_options[BQ_PRECISIONS + 1];
 
 void		_PG_init(void);
 
@@ -107,6 +103,8 @@ _PG_init(void)
 							0,
 							NULL, NULL, NULL);
 
+	for (int p = 0; p < BQ_PRECISIONS; p++)
+		precision_options[p] = (struct config_enum_entry) {bq_precision_name((BqPrecision) p), p, false};
 	DefineCustomEnumVariable("bertqa.precision",
 							 "Number format of the model's projections: fp32, bf16 or int8.",
 							 "bf16 and int8 run where oneDNN has fast kernels for them "
