@@ -33,11 +33,11 @@ eval_usage(FILE *out)
 static bool
 write_report(const char *path, const char *text)
 {
-	FILE	   *f = fopen(path, "w");
+	BqError		err;
 
-	if (f == NULL || fputs(text, f) == EOF || fclose(f) != 0)
+	if (bq_write_file(path, text, strlen(text), false, &err) != BQ_OK)
 	{
-		fprintf(stderr, "bertqa eval: could not write \"%s\"\n", path);
+		fprintf(stderr, "bertqa eval: %s\n", err.message);
 		return false;
 	}
 	return true;

@@ -135,21 +135,11 @@ copy_file(const char *from, const char *to, BqError *err)
 {
 	size_t		len;
 	char	   *data = bq_read_file(from, &len, err);
-	FILE	   *out;
-	int			rc = BQ_OK;
+	int			rc;
 
 	if (data == NULL)
 		return err->status;
-	out = fopen(to, "wb");
-	if (out == NULL)
-		rc = bq_fail(err, BQ_ERR_IO, "could not create \"%s\": %s", to, strerror(errno));
-	else
-	{
-		if (fwrite(data, 1, len, out) != len)
-			rc = bq_fail(err, BQ_ERR_IO, "could not write \"%s\": %s", to, strerror(errno));
-		if (fclose(out) != 0 && rc == BQ_OK)
-			rc = bq_fail(err, BQ_ERR_IO, "could not write \"%s\": %s", to, strerror(errno));
-	}
+	rc = bq_write_file(to, data, len, false, err);
 	free(data);
 	return rc;
 }

@@ -1,9 +1,10 @@
 /*
- * file_util.c - reading whole files and JSON documents.
+ * file_util.c - reading and writing whole files, and reading JSON documents.
  */
 #include "file_util.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +68,24 @@ bq_read_file(const char *path, size_t *len, BqError *err)
 	buf[done] = '\0';
 	*len = done;
 	return buf;
+}
+
+/*
+ * Write a buffer as a whole file.  A failing fclose counts as a failed
+ * write: stdio may hold the last of the data until then, so a full disk
+ * can show only there.
+ */
+int
+bq_write_file(const char *path, const void *data, size_t len, bool exclusive, BqError *err)
+{
+	FILE	   *f = fopen(path, exclusive ? "wbx" : "wb");
+	bool		ok = f != NULL && fwrite(data, 1, len, f) == len;
+
+	if (f != NULL && fclose(f) != 0)
+		ok = false;
+	if (!ok)
+		return bq_fail(err, BQ_ERR_IO, "could not write \"%s\": %s", path, strerror(errno));
+	return BQ_OK;
 }
 
 /*

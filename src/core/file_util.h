@@ -1,10 +1,11 @@
 /*
- * file_util.h - reading whole files and JSON documents, with errors that
- * name the file.
+ * file_util.h - reading and writing whole files, and reading JSON
+ * documents, with errors that name the file.
  */
 #ifndef BQ_FILE_UTIL_H
 #define BQ_FILE_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <json-c/json.h>
@@ -20,6 +21,14 @@
  * unreadable file BQ_ERR_IO.
  */
 char	   *bq_read_file(const char *path, size_t *len, BqError *err);
+
+/*
+ * Write 'len' bytes of 'data' as the whole of 'path': replacing any file
+ * there, or, when 'exclusive', failing if one exists.  Failures are
+ * BQ_ERR_IO and may leave a partly written file.
+ */
+int			bq_write_file(const char *path, const void *data, size_t len, bool exclusive,
+						  BqError *err);
 
 /*
  * Parse 'len' bytes of JSON (which must be valid UTF-8) into a json-c

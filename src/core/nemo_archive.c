@@ -26,6 +26,7 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "file_util.h"
 #include "model_config.h"
 #include "torch_checkpoint.h"
 #include "zip_reader.h"
@@ -598,19 +599,6 @@ build_config(const Unpacked *u, json_object *yaml, const char *weights_path, BqC
 	return rc;
 }
 
-static int
-write_bytes(const char *path, const char *data, size_t len, BqError *err)
-{
-	FILE	   *f = fopen(path, "wbx");
-	bool		ok = f != NULL && fwrite(data, 1, len, f) == len;
-
-	if (f != NULL && fclose(f) != 0)
-		ok = false;
-	if (!ok)
-		return bq_fail(err, BQ_ERR_IO, "could not write \"%s\": %s", path, strerror(errno));
-	return BQ_OK;
-}
-
 /*
  * Fill the staging directory 'dir' from the archive.
  */
@@ -642,7 +630,7 @@ unpack_into(Unpacked *u, const char *dir, BqError *err)
 	if (rc == BQ_OK)
 		rc = bq_config_write(&c, config, err);
 	if (rc == BQ_OK)
-		rc = write_bytes(vocab_path, vocab->data, vocab->len, err);
+		rc = bq_write_file(vocab_path, vocab->data, vocab->len, true, err);
 	json_object_put(yaml);
 	free(weights);
 	free(config);

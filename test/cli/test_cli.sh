@@ -75,11 +75,18 @@ $BQ eval --data demo/squad-sample.json --predictions "$tmp/pred.json" --na-prob-
 check "eval succeeds" test $? = 0
 check "eval reports total 9" grep -q '"total": 9' "$tmp/eval.json"
 check "eval reports best_f1_thresh" grep -q '"best_f1_thresh"' "$tmp/eval.json"
+$BQ eval --data demo/squad-sample.json --predictions "$tmp/pred.json" --out-file "$tmp/report.json" >/dev/null
+check "eval --out-file writes the report" grep -q '"total": 9' "$tmp/report.json"
+$BQ eval --data demo/squad-sample.json --predictions "$tmp/pred.json" --out-file "$tmp/no/report.json" \
+	>/dev/null 2>"$tmp/report.err"
+check "eval fails when --out-file cannot be written" test $? = 1
+check "eval names the file it could not write" grep -q 'could not write ".*no/report.json"' "$tmp/report.err"
 
 # init-model, info and bench on a small random model.
 $BQ init-model --out "$tmp/random" --layers 1 --hidden 32 --heads 2 --intermediate 64 \
 	--vocab $VOCAB --seed 7 >/dev/null
 check "init-model succeeds" test $? = 0
+check "init-model copies the vocabulary" cmp -s $VOCAB "$tmp/random/vocab.txt"
 check "info reads the random model" sh -c "$BQ info --model '$tmp/random' | grep -q '\"num_hidden_layers\": 1'"
 $BQ bench --model "$tmp/random" --seq-len 16 --runs 3 >"$tmp/bench.json"
 check "bench succeeds" test $? = 0
