@@ -114,15 +114,7 @@ write_config(const char *path, const BqConfig *config, BqError *err)
 		return bq_fail(err, BQ_ERR_NOMEM, "out of memory");
 	rc = bq_config_from_json(obj, "the requested configuration", NULL, NULL, &check, err);
 	if (rc == BQ_OK)
-	{
-		const char *text = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY |
-														  JSON_C_TO_STRING_SPACED |
-														  JSON_C_TO_STRING_NOSLASHESCAPE);
-		FILE	   *out = fopen(path, "w");
-
-		if (out == NULL || fprintf(out, "%s\n", text) < 0 || fclose(out) != 0)
-			rc = bq_fail(err, BQ_ERR_IO, "could not write \"%s\": %s", path, strerror(errno));
-	}
+		rc = bq_json_write_file(path, obj, err);
 	json_object_put(obj);
 	return rc;
 }

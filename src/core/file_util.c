@@ -4,8 +4,8 @@
 #include "file_util.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -155,4 +155,26 @@ bq_json_load_file(const char *path, BqError *err)
 	obj = bq_json_parse(text, len, path, err);
 	free(text);
 	return obj;
+}
+
+/*
+ * Serialize, add the final newline json-c leaves off, write.
+ */
+int
+bq_json_write_file(const char *path, json_object *obj, BqError *err)
+{
+	const char *text = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY |
+													  JSON_C_TO_STRING_SPACED |
+													  JSON_C_TO_STRING_NOSLASHESCAPE);
+	size_t		len;
+	char	   *line;
+	int			rc;
+
+	if (text == NULL || (line = malloc((len = strlen(text)) + 1)) == NULL)
+		return bq_fail(err, BQ_ERR_NOMEM, "out of memory writing \"%s\"", path);
+	memcpy(line, text, len);
+	line[len] = '\n';
+	rc = bq_write_file(path, line, len + 1, false, err);
+	free(line);
+	return rc;
 }

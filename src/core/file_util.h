@@ -39,4 +39,11 @@ json_object *bq_json_parse(const char *text, size_t len, const char *name, BqErr
 /* bq_read_file followed by bq_json_parse. */
 json_object *bq_json_load_file(const char *path, BqError *err);
 
+/*
+ * Write 'obj' as the whole of 'path' (bq_write_file, replacing any file
+ * there): pretty-printed JSON ("key": value, two-space indents) ending in
+ * a newline.
+ */
+int			bq_json_write_file(const char *path, json_object *obj, BqError *err);
+
 #endif							/* BQ_FILE_UTIL_H */

@@ -329,12 +329,11 @@ int
 bq_config_write(const BqConfig *config, const char *path, BqError *err)
 {
 	json_object *json = bq_config_to_json(config);
-	int			rc = BQ_OK;
+	int			rc;
 
 	if (json == NULL)
 		return bq_fail(err, BQ_ERR_NOMEM, "out of memory writing \"%s\"", path);
-	if (json_object_to_file_ext(path, json, JSON_C_TO_STRING_PRETTY) != 0)
-		rc = bq_fail(err, BQ_ERR_IO, "could not write \"%s\": %s", path, strerror(errno));
+	rc = bq_json_write_file(path, json, err);
 	json_object_put(json);
 	return rc;
 }

@@ -74,7 +74,7 @@ BqSafetensors *bq_cache_open(const char *path, BqCacheWriter write, void *arg, B
 /* config.json contents for 'config' (caller puts the object), or NULL when out of memory. */
 json_object *bq_config_to_json(const BqConfig *config);
 
-/* bq_config_to_json written, pretty-printed, to the file 'path'. */
+/* bq_config_to_json written to the file 'path' (bq_json_write_file). */
 int			bq_config_write(const BqConfig *config, const char *path, BqError *err);
 
 #endif							/* BQ_MODEL_CONFIG_H */
