@@ -198,12 +198,12 @@ input_type(BqPrecision precision)
 
 /*
  * Build a matmul descriptor: rows x k times the weight 'weights' (k x n)
- * into rows x n.  fp32 and bf16 add an fp32 bias and write fp32; int8
- * writes the int32 sums, which bq_dequantize_rows scales and biases.
+ * into rows x n, adding an fp32 bias if 'with_bias'.  fp32 and bf16 write
+ * fp32; int8 writes the int32 sums, which bq_dequantize_rows scales.
  */
 static dnnl_status_t
 matmul_desc(dnnl_matmul_desc_t *desc, int rows, int k, int n, BqPrecision precision,
-			const dnnl_memory_desc_t *weights)
+			const dnnl_memory_desc_t *weights, bool with_bias)
 {
 	dnnl_memory_desc_t src,
 				bias,
@@ -215,7 +215,7 @@ matmul_desc(dnnl_matmul_desc_t *desc, int rows, int k, int n, BqPrecision precis
 		(status = plain_desc(&bias, 1, n, dnnl_f32)) != dnnl_success ||
 		(status = plain_desc(&dst, rows, n, int8 ? dnnl_s32 : dnnl_f32)) != dnnl_success)
 		return status;
-	return dnnl_matmul_desc_init(desc, &src, weights, int8 ? NULL : &bias, &dst);
+	return dnnl_matmul_desc_init(desc, &src, weights, with_bias ? &bias : NULL, &dst);
 }
 
 /* A [k][n] weight descriptor of the precision's type, in layout 'tag'. */
@@ -250,7 +250,8 @@ find_layout(int k, int n, BqPrecision precision, BqError *err)
 		return NULL;
 	}
 	if ((status = weight_desc(&any, k, n, precision, dnnl_format_tag_any)) != dnnl_success ||
-		(status = matmul_desc(&desc, LAYOUT_PROBE_ROWS, k, n, precision, &any)) != dnnl_success ||
+		(status = matmul_desc(&desc, LAYOUT_PROBE_ROWS, k, n, precision, &any,
+							  precision != BQ_PRECISION_INT8)) != dnnl_success ||
 		(status = dnnl_primitive_desc_create(&pd, &desc, NULL, engine, NULL)) != dnnl_success)
 	{
 		fail_status(err, status, "choose a layout for a weight matrix");
@@ -298,7 +299,8 @@ check_kernels(BqPrecision precision, BqError *err)
 	char	   *impl = implementation[precision];
 
 	if ((status = weight_desc(&any, 64, 64, precision, dnnl_format_tag_any)) != dnnl_success ||
-		(status = matmul_desc(&desc, LAYOUT_PROBE_ROWS, 64, 64, precision, &any)) != dnnl_success ||
+		(status = matmul_desc(&desc, LAYOUT_PROBE_ROWS, 64, 64, precision, &any,
+							  precision != BQ_PRECISION_INT8)) != dnnl_success ||
 		(status = dnnl_primitive_desc_create(&pd, &desc, NULL, engine, NULL)) != dnnl_success ||
 		(status = dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &name)) != dnnl_success)
 	{
@@ -477,6 +479,18 @@ bq_linear_kernels_free(BqLinearKernels *kernels)
 }
 
 /*
+ * Whether oneDNN adds the bias as it stores the product: for fp32 and bf16
+ * without GELU.  Products followed by GELU leave bias and GELU to
+ * bq_bias_gelu, which is faster than oneDNN's GELU post-op (see kernels.c);
+ * int8 products leave the bias to bq_dequantize_rows.
+ */
+static bool
+bias_in_product(BqPrecision precision, BqEpilogue epilogue)
+{
+	return precision != BQ_PRECISION_INT8 && epilogue == BQ_EPILOGUE_BIAS;
+}
+
+/*
  * Compile the product for one shape into 'kernel'.
  */
 static int
@@ -484,8 +498,6 @@ compile_kernel(LinearKernel *kernel, int rows, int k, int n, BqPrecision precisi
 			   BqEpilogue epilogue, BqError *err)
 {
 	dnnl_matmul_desc_t desc;
-	dnnl_primitive_attr_t attr = NULL;
-	dnnl_post_ops_t post_ops = NULL;
 	dnnl_primitive_desc_t pd = NULL;
 	dnnl_memory_desc_t weights_desc;
 	dnnl_status_t status;
@@ -499,22 +511,16 @@ compile_kernel(LinearKernel *kernel, int rows, int k, int n, BqPrecision precisi
 	if (layout == NULL)
 		return err->status;
 
-	/* int8 results get their bias and GELU from bq_dequantize_rows */
 	memset(kernel, 0, sizeof(*kernel));
-	if ((status = matmul_desc(&desc, rows, k, n, precision, &weights_desc)) == dnnl_success &&
-		(status = dnnl_primitive_attr_create(&attr)) == dnnl_success &&
-		(status = dnnl_post_ops_create(&post_ops)) == dnnl_success &&
-		(epilogue != BQ_EPILOGUE_BIAS_GELU || precision == BQ_PRECISION_INT8 ||
-		 (status = dnnl_post_ops_append_eltwise(post_ops, 1.0f, dnnl_eltwise_gelu_erf,
-												0.0f, 0.0f)) == dnnl_success) &&
-		(status = dnnl_primitive_attr_set_post_ops(attr, post_ops)) == dnnl_success &&
-		(status = dnnl_primitive_desc_create(&pd, &desc, attr, engine, NULL)) == dnnl_success &&
+	if ((status = matmul_desc(&desc, rows, k, n, precision, &weights_desc,
+							  bias_in_product(precision, epilogue))) == dnnl_success &&
+		(status = dnnl_primitive_desc_create(&pd, &desc, NULL, engine, NULL)) == dnnl_success &&
 		(status = dnnl_primitive_create(&kernel->primitive, pd)) == dnnl_success &&
 		(status = dnnl_memory_create(&kernel->src, &desc.src_desc, engine,
 									 DNNL_MEMORY_NONE)) == dnnl_success &&
 		(status = dnnl_memory_create(&kernel->weights, &weights_desc, engine,
 									 DNNL_MEMORY_NONE)) == dnnl_success &&
-		(precision == BQ_PRECISION_INT8 ||
+		(!bias_in_product(precision, epilogue) ||
 		 (status = dnnl_memory_create(&kernel->bias, &desc.bias_desc, engine,
 									  DNNL_MEMORY_NONE)) == dnnl_success) &&
 		(status = dnnl_memory_create(&kernel->dst, &desc.dst_desc, engine,
@@ -527,8 +533,6 @@ compile_kernel(LinearKernel *kernel, int rows, int k, int n, BqPrecision precisi
 		kernel->epilogue = epilogue;
 	}
 	dnnl_primitive_desc_destroy(pd);
-	dnnl_post_ops_destroy(post_ops);
-	dnnl_primitive_attr_destroy(attr);
 	if (status != dnnl_success)
 	{
 		destroy_kernel(kernel);
@@ -632,12 +636,13 @@ convert_inputs(BqLinearKernels *kernels, const float *in, int rows, int k,
 }
 
 /*
- * out = int8 products scaled back to floats, plus bias and GELU, the rows
- * split among the threads.
+ * What a product without its bias leaves to do, the rows split among the
+ * threads: int8 sums scaled back to floats plus bias (and GELU), or a float
+ * product plus bias and GELU.
  */
 static void
-dequantize(BqLinearKernels *kernels, int rows, int n, const float *scales,
-		   const float *bias, BqEpilogue epilogue, float *out)
+finish_product(BqLinearKernels *kernels, int rows, int n, BqPrecision precision,
+			   const float *scales, const float *bias, BqEpilogue epilogue, float *out)
 {
 #pragma omp parallel
 	{
@@ -645,9 +650,12 @@ dequantize(BqLinearKernels *kernels, int rows, int n, const float *scales,
 					end;
 
 		bq_thread_share(rows, &first, &end);
-		bq_dequantize_rows(kernels->products + (size_t) first * n, end - first, n,
-						   kernels->row_scales + first, scales, bias,
-						   epilogue == BQ_EPILOGUE_BIAS_GELU, out + (size_t) first * n);
+		if (precision == BQ_PRECISION_INT8)
+			bq_dequantize_rows(kernels->products + (size_t) first * n, end - first, n,
+							   kernels->row_scales + first, scales, bias,
+							   epilogue == BQ_EPILOGUE_BIAS_GELU, out + (size_t) first * n);
+		else
+			bq_bias_gelu(out + (size_t) first * n, end - first, n, bias);
 	}
 }
 
@@ -675,7 +683,7 @@ bq_linear(BqLinearKernels *kernels, int rows, int k, int n, BqPrecision precisio
 	kernel->last_used = ++kernels->clock;
 	if ((status = dnnl_memory_set_data_handle(kernel->src, (void *) src)) == dnnl_success &&
 		(status = dnnl_memory_set_data_handle(kernel->weights, (void *) packed)) == dnnl_success &&
-		(int8 ||
+		(kernel->bias == NULL ||
 		 (status = dnnl_memory_set_data_handle(kernel->bias, (void *) bias)) == dnnl_success) &&
 		(status = dnnl_memory_set_data_handle(kernel->dst, dst)) == dnnl_success)
 	{
@@ -686,13 +694,13 @@ bq_linear(BqLinearKernels *kernels, int rows, int k, int n, BqPrecision precisio
 			{DNNL_ARG_BIAS, kernel->bias},
 		};
 
-		if ((status = dnnl_primitive_execute(kernel->primitive, stream, int8 ? 3 : 4,
-											 args)) == dnnl_success)
+		if ((status = dnnl_primitive_execute(kernel->primitive, stream,
+											 kernel->bias == NULL ? 3 : 4, args)) == dnnl_success)
 			status = dnnl_stream_wait(stream);
 	}
 	if (status != dnnl_success)
 		return fail_status(err, status, "run a matrix product");
-	if (int8)
-		dequantize(kernels, rows, n, scales, bias, epilogue, out);
+	if (!bias_in_product(precision, epilogue))
+		finish_product(kernels, rows, n, precision, scales, bias, epilogue, out);
 	return BQ_OK;
 }

@@ -5,8 +5,9 @@
  * oneDNN's kernels read directly ("packed"), so no product repacks them,
  * unlike a BLAS sgemm call.  Products then run as oneDNN matmul
  * primitives, compiled once per shape and kept in a BqLinearKernels, with
- * the bias and, where asked, the exact (erf) GELU applied as the result is
- * written.  Threads come from OpenMP, oneDNN's own thread pool.
+ * the bias added as the result is written; where the exact (erf) GELU is
+ * asked for, bias and GELU are a pass of kernels.c right after the product.
+ * Threads come from OpenMP, oneDNN's own thread pool.
  */
 #ifndef BQ_ONEDNN_H
 #define BQ_ONEDNN_H
