@@ -6,7 +6,7 @@
  * AVX-512 versions are compiled for that ISA alone and picked at run time
  * when the CPU has it.  The portable loops call glibc's 4-wide vector
  * expf and erff (libmvec, which -lm brings in on x86-64); the AVX-512 ones
- * compute exp and GELU inline (see gelu_vectors for why).  Both paths
+ * compute exp and GELU inline (see bias_gelu_span for why).  Both paths
  * accumulate sums in double and leave tails of fewer than 16 floats to
  * scalar code.
  */
@@ -270,79 +270,98 @@ dequantize_rows_portable(const int32_t *acc, int rows, int cols, const float *ro
 #pragma GCC push_options
 #pragma GCC target("avx512f")
 
-/* The most vectors of 16 floats gelu_vectors works on at once. */
-#define GELU_BLOCK 8
+/*
+ * The most vectors of 16 floats scaled_exp_vectors and bias_gelu_span work
+ * on at once (see bias_gelu_span for why they take several).
+ */
+#define VECTOR_BLOCK 8
 
-/* Numerical Recipes' fit of erfc: P(t) = sum of ERFC_FIT[i] t^i (see gelu_vectors). */
+/* Numerical Recipes' fit of erfc: P(t) = sum of ERFC_FIT[i] t^i (see bias_gelu_span). */
 static const float ERFC_FIT[10] = {
 	-1.26551223f, 1.00002368f, 0.37409196f, 0.09678418f, -0.18628806f,
 	0.27886807f, -1.13520398f, 1.48851587f, -0.82215223f, 0.17087277f,
 };
 
-/* e^r - 1 - r = r^2 Q(r) on |r| <= ln(2)/2: Q's coefficients, highest first (Cephes' expf). */
+/* e^r = 1 + r + r^2 Q(r) on |r| <= ln(2)/2: Q's coefficients, highest first (Cephes' expf). */
 static const float EXP_FIT[6] = {
 	1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e-3f,
 	4.1665795894e-2f, 1.6666665459e-1f, 5.0000001201e-1f,
 };
 
 /*
- * y[i] = e^y[i] for 'count' vectors, each y <= 0: e^y = 2^n e^r with
- * n = round(y / ln 2) and |r| <= ln(2)/2 (ln 2 split in two so r is exact),
- * relative error about 1e-7.  y is clamped at -87, where e^y is still a
- * normal float; a smaller result would only slow what reads it.
+ * y[i] = f[i] e^y[i] for 'count' vectors (at most VECTOR_BLOCK), each
+ * y >= -87, where e^y is still a normal float; NaN stays NaN.
+ * e^y = 2^n e^r with n = round(y / ln 2) and |r| <= ln(2)/2 (ln 2 split in
+ * two so that r is exact), relative error about 1e-7.  f takes the 2^n at
+ * once, so n need not stay in a register while the polynomial runs.
  */
 static inline __attribute__((always_inline)) void
-exp_vectors(__m512 *y, int count)
+scaled_exp_vectors(__m512 *y, __m512 *f, int count)
 {
-	__m512		n[GELU_BLOCK],
-				r[GELU_BLOCK],
-				q[GELU_BLOCK];
+	__m512		r[VECTOR_BLOCK],
+				p[VECTOR_BLOCK];
 
 #pragma GCC unroll 8
 	for (int i = 0; i < count; i++)
 	{
-		y[i] = _mm512_max_ps(y[i], _mm512_set1_ps(-87.0f));
-		n[i] = _mm512_roundscale_ps(_mm512_mul_ps(y[i], _mm512_set1_ps(1.44269504088896341f)),
-									_MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-		r[i] = _mm512_fnmadd_ps(n[i], _mm512_set1_ps(0.693359375f), y[i]);
-		r[i] = _mm512_fnmadd_ps(n[i], _mm512_set1_ps(-2.12194440e-4f), r[i]);
-		q[i] = _mm512_set1_ps(EXP_FIT[0]);
+		__m512		n = _mm512_roundscale_ps(_mm512_mul_ps(y[i], _mm512_set1_ps(1.44269504088896341f)),
+											 _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+
+		r[i] = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), y[i]);
+		r[i] = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r[i]);
+		f[i] = _mm512_scalef_ps(f[i], n);
+		p[i] = _mm512_set1_ps(EXP_FIT[0]);
 	}
 	for (int k = 1; k < 6; k++)
 #pragma GCC unroll 8
 		for (int i = 0; i < count; i++)
-			q[i] = _mm512_fmadd_ps(q[i], r[i], _mm512_set1_ps(EXP_FIT[k]));
+			p[i] = _mm512_fmadd_ps(p[i], r[i], _mm512_set1_ps(EXP_FIT[k]));
 #pragma GCC unroll 8
 	for (int i = 0; i < count; i++)
 	{
-		q[i] = _mm512_fmadd_ps(q[i], _mm512_mul_ps(r[i], r[i]), r[i]);
-		y[i] = _mm512_scalef_ps(_mm512_add_ps(q[i], _mm512_set1_ps(1.0f)), n[i]);
+		p[i] = _mm512_fmadd_ps(p[i], r[i], _mm512_set1_ps(1.0f));
+		p[i] = _mm512_fmadd_ps(p[i], r[i], _mm512_set1_ps(1.0f));
+		y[i] = _mm512_mul_ps(f[i], p[i]);
 	}
 }
 
 /*
- * v[i] = GELU(v[i]) for 'count' vectors (at most GELU_BLOCK), written as
- * GELU(x) = max(x, 0) - |x|/2 erfc(|x|/√2), which keeps its precision for
- * negative x, where 1 + erf(x/√2) cancels; NaN stays NaN.  erfc(z) = t e^(-z² + P(t)),
- * t = 1/(1 + z/2), P of degree 9 (Numerical Recipes' Chebyshev fit:
- * relative error under 1.2e-7 for every z >= 0); t is the 14-bit
- * reciprocal refined by one Newton step.  GELU's error against double
- * precision is at most about 2.4e-7.
+ * x + bias for the i-th vector of a span, 'bias' NULL for none; lanes
+ * outside 'lanes' read as zero.
+ */
+static inline __attribute__((always_inline)) __m512
+load_biased(const float *row, const float *bias, int i, __mmask16 lanes)
+{
+	__m512		x = _mm512_maskz_loadu_ps(lanes, row + 16 * i);
+
+	return bias != NULL ? _mm512_add_ps(x, _mm512_maskz_loadu_ps(lanes, bias + 16 * i)) : x;
+}
+
+/*
+ * row[0 .. 16 count) = GELU(row + bias), 'bias' NULL for none, count at
+ * most VECTOR_BLOCK, only the 'lanes' of a single vector (count 1) when it
+ * is a row's tail.  Written as GELU(x) = max(x, 0) - |x|/2 erfc(|x|/√2),
+ * which keeps its precision for negative x, where 1 + erf(x/√2) cancels;
+ * NaN stays NaN.  erfc(z) = t e^(-z² + P(t)), t = 1/(1 + z/2), P of
+ * degree 9 (Numerical Recipes' Chebyshev fit: relative error under 1.2e-7
+ * for every z >= 0); t is the 14-bit reciprocal refined by one Newton
+ * step.  GELU's error against double precision is at most about 2.4e-7.
  *
  * Each step runs over all the vectors before the next: one vector's chain
  * of some 35 dependent operations leaves the FMA units mostly idle, and
- * eight in turn run twice as fast (9 ns a vector here), faster than
- * libmvec's erff.  On 128 rows of the FFN's 3072 columns the pass takes
- * about 4% of the time of the product before it, where oneDNN's GELU
- * post-op adds 6%, which is why the products leave GELU to this pass.
+ * eight in turn run more than twice as fast, faster than libmvec's erff.
+ * x is loaded again at the end rather than kept, so that eight vectors'
+ * state fits in the 32 registers.  On 128 rows of the FFN's 3072 columns
+ * the pass takes about 4% of the time of the product before it, where
+ * oneDNN's GELU post-op adds 6%, which is why the products leave GELU to
+ * this pass.
  */
 static inline __attribute__((always_inline)) void
-gelu_vectors(__m512 *v, int count)
+bias_gelu_span(float *row, const float *bias, int count, __mmask16 lanes)
 {
-	__m512		ax[GELU_BLOCK],
-				z[GELU_BLOCK],
-				t[GELU_BLOCK],
-				e[GELU_BLOCK];
+	__m512		ax[VECTOR_BLOCK],
+				t[VECTOR_BLOCK],
+				e[VECTOR_BLOCK];
 
 #pragma GCC unroll 8
 	for (int i = 0; i < count; i++)
@@ -350,9 +369,9 @@ gelu_vectors(__m512 *v, int count)
 		__m512		d;
 
 		/* operands in this order (and max's below) pass a NaN through */
-		ax[i] = _mm512_min_ps(_mm512_set1_ps(GELU_TAIL), _mm512_abs_ps(v[i]));
-		z[i] = _mm512_mul_ps(ax[i], _mm512_set1_ps(INV_SQRT2));
-		d = _mm512_fmadd_ps(z[i], _mm512_set1_ps(0.5f), _mm512_set1_ps(1.0f));
+		ax[i] = _mm512_min_ps(_mm512_set1_ps(GELU_TAIL),
+							  _mm512_abs_ps(load_biased(row, bias, i, lanes)));
+		d = _mm512_fmadd_ps(ax[i], _mm512_set1_ps(0.5f * INV_SQRT2), _mm512_set1_ps(1.0f));
 		t[i] = _mm512_rcp14_ps(d);
 		t[i] = _mm512_mul_ps(t[i], _mm512_fnmadd_ps(d, t[i], _mm512_set1_ps(2.0f)));
 		e[i] = _mm512_set1_ps(ERFC_FIT[9]);
@@ -363,36 +382,20 @@ gelu_vectors(__m512 *v, int count)
 			e[i] = _mm512_fmadd_ps(e[i], t[i], _mm512_set1_ps(ERFC_FIT[k]));
 #pragma GCC unroll 8
 	for (int i = 0; i < count; i++)
-		e[i] = _mm512_fnmadd_ps(z[i], z[i], e[i]);
-	exp_vectors(e, count);
-#pragma GCC unroll 8
-	for (int i = 0; i < count; i++)
 	{
-		__m512		half_erfc = _mm512_mul_ps(_mm512_mul_ps(t[i], e[i]), _mm512_set1_ps(0.5f));
+		__m512		half_ax = _mm512_mul_ps(ax[i], _mm512_set1_ps(0.5f));
 
-		v[i] = _mm512_fnmadd_ps(ax[i], half_erfc, _mm512_max_ps(_mm512_setzero_ps(), v[i]));
+		/* e = -z² + P(t), z² = |x|²/2; t becomes |x|/2 t */
+		e[i] = _mm512_fnmadd_ps(half_ax, ax[i], e[i]);
+		t[i] = _mm512_mul_ps(half_ax, t[i]);
 	}
-}
-
-/*
- * row[0 .. 16 count) = GELU(row + bias), 'bias' NULL for none.
- */
-static inline __attribute__((always_inline)) void
-bias_gelu_span(float *row, const float *bias, int count)
-{
-	__m512		v[GELU_BLOCK];
-
+	scaled_exp_vectors(e, t, count);
 #pragma GCC unroll 8
 	for (int i = 0; i < count; i++)
-	{
-		v[i] = _mm512_loadu_ps(row + 16 * i);
-		if (bias != NULL)
-			v[i] = _mm512_add_ps(v[i], _mm512_loadu_ps(bias + 16 * i));
-	}
-	gelu_vectors(v, count);
-#pragma GCC unroll 8
-	for (int i = 0; i < count; i++)
-		_mm512_storeu_ps(row + 16 * i, v[i]);
+		_mm512_mask_storeu_ps(row + 16 * i, lanes,
+							  _mm512_sub_ps(_mm512_max_ps(_mm512_setzero_ps(),
+														  load_biased(row, bias, i, lanes)),
+											e[i]));
 }
 
 /*
@@ -403,20 +406,13 @@ bias_gelu_row(float *row, int cols, const float *bias)
 {
 	int			j = 0;
 
-	for (; j + 16 * GELU_BLOCK <= cols; j += 16 * GELU_BLOCK)
-		bias_gelu_span(row + j, bias != NULL ? bias + j : NULL, GELU_BLOCK);
+	for (; j + 16 * VECTOR_BLOCK <= cols; j += 16 * VECTOR_BLOCK)
+		bias_gelu_span(row + j, bias != NULL ? bias + j : NULL, VECTOR_BLOCK, 0xffff);
 	for (; j + 16 <= cols; j += 16)
-		bias_gelu_span(row + j, bias != NULL ? bias + j : NULL, 1);
+		bias_gelu_span(row + j, bias != NULL ? bias + j : NULL, 1, 0xffff);
 	if (j < cols)
-	{
-		__mmask16	tail = (__mmask16) ((1u << (cols - j)) - 1);
-		__m512		v = _mm512_maskz_loadu_ps(tail, row + j);
-
-		if (bias != NULL)
-			v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(tail, bias + j));
-		gelu_vectors(&v, 1);
-		_mm512_mask_storeu_ps(row + j, tail, v);
-	}
+		bias_gelu_span(row + j, bias != NULL ? bias + j : NULL, 1,
+					   (__mmask16) ((1u << (cols - j)) - 1));
 }
 
 /*
@@ -454,33 +450,70 @@ bias_gelu_avx512(float *x, int rows, int cols, const float *bias)
 		bias_gelu_row(x + (size_t) r * cols, cols, bias);
 }
 
+/*
+ * row[0 .. 16 count) = e^(row - max), count at most VECTOR_BLOCK (below
+ * e^-87 counts as e^-87, which no sum of ones notices); returns
+ * their sum, added pairwise in float (the caller adds blocks in double).
+ */
+static inline __attribute__((always_inline)) __m512
+exp_span(float *row, __m512 max, int count)
+{
+	__m512		e[VECTOR_BLOCK],
+				one[VECTOR_BLOCK];
+
+#pragma GCC unroll 8
+	for (int i = 0; i < count; i++)
+	{
+		/* operands in this order pass a NaN through */
+		e[i] = _mm512_max_ps(_mm512_set1_ps(-87.0f),
+							 _mm512_sub_ps(_mm512_loadu_ps(row + 16 * i), max));
+		one[i] = _mm512_set1_ps(1.0f);
+	}
+	scaled_exp_vectors(e, one, count);
+#pragma GCC unroll 8
+	for (int i = 0; i < count; i++)
+		_mm512_storeu_ps(row + 16 * i, e[i]);
+	for (int step = 1; step < count; step *= 2)
+#pragma GCC unroll 8
+		for (int i = 0; i + step < count; i += 2 * step)
+			e[i] = _mm512_add_ps(e[i], e[i + step]);
+	return e[0];
+}
+
+/*
+ * Four running maxima and blocks of exponentials keep the loops free of
+ * one long dependency chain.
+ */
 static void
 softmax_rows_avx512(float *x, int rows, int cols, float *inv_sum)
 {
 	for (int r = 0; r < rows; r++)
 	{
 		float	   *row = x + (size_t) r * cols;
-		__m512		vmax = _mm512_set1_ps(row[0]);
+		__m512		m[4];
+		__m512		vmax;
 		__m512d		acc = _mm512_setzero_pd();
 		float		max;
 		double		sum;
 		int			j;
 
-		for (j = 0; j + 16 <= cols; j += 16)
-			vmax = _mm512_max_ps(vmax, _mm512_loadu_ps(row + j));
-		max = _mm512_reduce_max_ps(vmax);
+		for (int i = 0; i < 4; i++)
+			m[i] = _mm512_set1_ps(row[0]);
+		for (j = 0; j + 64 <= cols; j += 64)
+			for (int i = 0; i < 4; i++)
+				m[i] = _mm512_max_ps(m[i], _mm512_loadu_ps(row + j + 16 * i));
+		for (; j + 16 <= cols; j += 16)
+			m[0] = _mm512_max_ps(m[0], _mm512_loadu_ps(row + j));
+		max = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_max_ps(m[0], m[1]),
+												 _mm512_max_ps(m[2], m[3])));
 		for (; j < cols; j++)
 			max = row[j] > max ? row[j] : max;
 
 		vmax = _mm512_set1_ps(max);
-		for (j = 0; j + 16 <= cols; j += 16)
-		{
-			__m512		e = _mm512_sub_ps(_mm512_loadu_ps(row + j), vmax);
-
-			exp_vectors(&e, 1);
-			_mm512_storeu_ps(row + j, e);
-			acc = accumulate_pd(acc, e);
-		}
+		for (j = 0; j + 16 * VECTOR_BLOCK <= cols; j += 16 * VECTOR_BLOCK)
+			acc = accumulate_pd(acc, exp_span(row + j, vmax, VECTOR_BLOCK));
+		for (; j + 16 <= cols; j += 16)
+			acc = accumulate_pd(acc, exp_span(row + j, vmax, 1));
 		sum = _mm512_reduce_add_pd(acc);
 		for (; j < cols; j++)
 		{
