@@ -5,10 +5,10 @@
  * load on any x86-64 CPU), which leaves these loops 4 floats wide.  The
  * AVX-512 versions are compiled for that ISA alone and picked at run time
  * when the CPU has it.  The portable loops call glibc's 4-wide vector
- * expf and erff (libmvec, which -lm brings in on x86-64); the AVX-512 ones
+ * expf and erfcf (libmvec, which -lm brings in on x86-64); the AVX-512 ones
  * compute exp and GELU inline (see bias_gelu_span for why).  Both paths
- * accumulate sums in double and leave tails of fewer than 16 floats to
- * scalar code.
+ * accumulate sums in double; tails of fewer than 16 floats go to scalar
+ * code, except AVX-512 GELU's, which takes them as one masked vector.
  */
 #include "kernels.h"
 

@@ -218,6 +218,18 @@ matmul_desc(dnnl_matmul_desc_t *desc, int rows, int k, int n, BqPrecision precis
 	return dnnl_matmul_desc_init(desc, &src, weights, with_bias ? &bias : NULL, &dst);
 }
 
+/*
+ * Whether oneDNN adds the bias as it stores the product: for fp32 and bf16
+ * without GELU.  Products followed by GELU leave bias and GELU to
+ * bq_bias_gelu, which is faster than oneDNN's GELU post-op (see kernels.c);
+ * int8 products leave the bias to bq_dequantize_rows.
+ */
+static bool
+bias_in_product(BqPrecision precision, BqEpilogue epilogue)
+{
+	return precision != BQ_PRECISION_INT8 && epilogue == BQ_EPILOGUE_BIAS;
+}
+
 /* A [k][n] weight descriptor of the precision's type, in layout 'tag'. */
 static dnnl_status_t
 weight_desc(dnnl_memory_desc_t *desc, int k, int n, BqPrecision precision,
@@ -251,7 +263,7 @@ find_layout(int k, int n, BqPrecision precision, BqError *err)
 	}
 	if ((status = weight_desc(&any, k, n, precision, dnnl_format_tag_any)) != dnnl_success ||
 		(status = matmul_desc(&desc, LAYOUT_PROBE_ROWS, k, n, precision, &any,
-							  precision != BQ_PRECISION_INT8)) != dnnl_success ||
+							  bias_in_product(precision, BQ_EPILOGUE_BIAS))) != dnnl_success ||
 		(status = dnnl_primitive_desc_create(&pd, &desc, NULL, engine, NULL)) != dnnl_success)
 	{
 		fail_status(err, status, "choose a layout for a weight matrix");
@@ -300,7 +312,7 @@ check_kernels(BqPrecision precision, BqError *err)
 
 	if ((status = weight_desc(&any, 64, 64, precision, dnnl_format_tag_any)) != dnnl_success ||
 		(status = matmul_desc(&desc, LAYOUT_PROBE_ROWS, 64, 64, precision, &any,
-							  precision != BQ_PRECISION_INT8)) != dnnl_success ||
+							  bias_in_product(precision, BQ_EPILOGUE_BIAS))) != dnnl_success ||
 		(status = dnnl_primitive_desc_create(&pd, &desc, NULL, engine, NULL)) != dnnl_success ||
 		(status = dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &name)) != dnnl_success)
 	{
@@ -476,18 +488,6 @@ bq_linear_kernels_free(BqLinearKernels *kernels)
 	free(kernels->products);
 	free(kernels->row_scales);
 	free(kernels);
-}
-
-/*
- * Whether oneDNN adds the bias as it stores the product: for fp32 and bf16
- * without GELU.  Products followed by GELU leave bias and GELU to
- * bq_bias_gelu, which is faster than oneDNN's GELU post-op (see kernels.c);
- * int8 products leave the bias to bq_dequantize_rows.
- */
-static bool
-bias_in_product(BqPrecision precision, BqEpilogue epilogue)
-{
-	return precision != BQ_PRECISION_INT8 && epilogue == BQ_EPILOGUE_BIAS;
 }
 
 /*
