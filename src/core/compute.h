@@ -3,9 +3,10 @@
  * threads they run on.
  *
  * oneDNN is the engine for the projections: weights packed once, products
- * compiled per shape, threads from OpenMP.  Attention's products (whose
- * operands change with every input) and the QA head run on OpenBLAS.
- * OpenBLAS runs everything when oneDNN cannot start, when its kernels for
+ * compiled per shape, threads from OpenMP.  Attention (whose operands
+ * change with every input) runs in bertqa's own AVX-512 kernel where it
+ * can (see attention.h), on OpenBLAS otherwise; the QA head on OpenBLAS.
+ * OpenBLAS runs every product when oneDNN cannot start, when its kernels for
  * this CPU are not the brgemm ones bertqa has checked (see onednn.c), or
  * when the environment variable BERTQA_SGEMM=openblas asks for it (to
  * compare the two).

@@ -25,6 +25,7 @@
 #include <omp.h>
 #include <stdlib.h>
 
+#include "attention.h"
 #include "blas.h"
 #include "compute.h"
 #include "kernels.h"
@@ -38,16 +39,16 @@ struct BqEncoder
 	BqLinearKernels *kernels;	/* oneDNN's compiled products; NULL on OpenBLAS */
 	BqPrecision precision;		/* of the projections; fp32 on OpenBLAS */
 	int			token_capacity;	/* rows the activation buffers hold */
-	int			seq_capacity;	/* longest sequence 'scores' holds */
-	int			thread_capacity;	/* threads 'scores' and 'inv_sum' have room for */
+	int			seq_capacity;	/* longest sequence 'attention' has room for */
+	int			thread_capacity;	/* threads 'attention' has room for */
 	float	   *hidden;			/* [tokens][H]: the layer input and output */
 	float	   *qkv;			/* [tokens][3H]: query | key | value */
 	float	   *context;		/* [tokens][H]: attention output, heads side by side */
 	float	   *sum;			/* [tokens][H]: sublayer output before LayerNorm */
 	float	   *ffn;			/* [tokens][I]: feed-forward activations */
-	float	   *scores;			/* [threads][seq][seq]: one head's attention weights */
+	float	   *attention;		/* [threads][attention_floats]: bq_attend_head's scratch */
+	size_t		attention_floats;	/* per thread */
 	float	   *logits;			/* [tokens][2]: start, end */
-	float	   *inv_sum;		/* [threads][seq]: 1 / softmax denominator per query */
 };
 
 BqEncoder *
@@ -87,11 +88,9 @@ free_workspace(BqEncoder *enc)
 	free(enc->context);
 	free(enc->sum);
 	free(enc->ffn);
-	free(enc->scores);
+	free(enc->attention);
 	free(enc->logits);
-	free(enc->inv_sum);
-	enc->hidden = enc->qkv = enc->context = enc->sum = enc->ffn = enc->scores = enc->logits = NULL;
-	enc->inv_sum = NULL;
+	enc->hidden = enc->qkv = enc->context = enc->sum = enc->ffn = enc->attention = enc->logits = NULL;
 	enc->token_capacity = 0;
 	enc->seq_capacity = 0;
 	enc->thread_capacity = 0;
@@ -121,7 +120,7 @@ reserve(BqEncoder *enc, int tokens, int seq_len, BqError *err)
 	size_t		h = (size_t) c->hidden_size;
 	int			threads = omp_get_max_threads();
 	size_t		n,
-				s;
+				attention_floats;
 
 	if (enc->packed != NULL)
 		tokens = bq_onednn_padded_rows(tokens);
@@ -136,23 +135,23 @@ reserve(BqEncoder *enc, int tokens, int seq_len, BqError *err)
 		threads = enc->thread_capacity;
 	free_workspace(enc);
 	n = (size_t) tokens;
-	s = (size_t) seq_len;
+	attention_floats = bq_attention_scratch_floats(seq_len, c->hidden_size / c->num_heads);
 	enc->hidden = calloc(n * h, sizeof(float));
 	enc->qkv = calloc(n * 3 * h, sizeof(float));
 	enc->context = calloc(n * h, sizeof(float));
 	enc->sum = calloc(n * h, sizeof(float));
 	enc->ffn = calloc(n * (size_t) c->intermediate_size, sizeof(float));
-	enc->scores = malloc((size_t) threads * s * s * sizeof(float));
+	enc->attention = malloc((size_t) threads * attention_floats * sizeof(float));
 	enc->logits = malloc(n * 2 * sizeof(float));
-	enc->inv_sum = malloc((size_t) threads * s * sizeof(float));
 	if (enc->hidden == NULL || enc->qkv == NULL || enc->context == NULL || enc->sum == NULL ||
-		enc->ffn == NULL || enc->scores == NULL || enc->logits == NULL || enc->inv_sum == NULL)
+		enc->ffn == NULL || enc->attention == NULL || enc->logits == NULL)
 	{
 		free_workspace(enc);
 		return bq_fail(err, BQ_ERR_NOMEM,
 					   "out of memory for the activations of %d tokens", tokens);
 	}
 	enc->token_capacity = tokens;
+	enc->attention_floats = attention_floats;
 	enc->seq_capacity = seq_len;
 	enc->thread_capacity = threads;
 	return BQ_OK;
@@ -217,30 +216,21 @@ embed(BqEncoder *enc, int batch, const int32_t *const *input_ids,
 }
 
 /*
- * Scaled dot-product attention of one head over one sequence (rows
- * [first, first+len) of qkv) into the same rows of 'context', in the
- * scratch of thread number 'thread'.
+ * Attention of one head over one sequence, rows [first, first+len) of qkv
+ * into the same rows of 'context', in the calling thread's scratch.
  */
 static void
-attend(BqEncoder *enc, int first, int len, int head, int thread)
+attend(BqEncoder *enc, int first, int len, int head)
 {
 	const BqConfig *c = &enc->model->config;
 	int			h = c->hidden_size;
 	int			d = h / c->num_heads;
-	float		scale = (float) (1.0 / sqrt((double) d));
 	const float *q = enc->qkv + (size_t) first * 3 * h + head * d;
-	const float *k = q + h;
-	const float *v = q + 2 * h;
-	float	   *out = enc->context + (size_t) first * h + head * d;
-	float	   *scores = enc->scores + (size_t) thread * enc->seq_capacity * enc->seq_capacity;
-	float	   *inv_sum = enc->inv_sum + (size_t) thread * enc->seq_capacity;
 
-	/* scores[i][j] = q_i · k_j / √d, softmax over the keys j */
-	bq_sgemm(false, true, len, len, d, scale, q, 3 * h, k, 3 * h, 0.0f, scores, len);
-	bq_softmax_rows(scores, len, len, inv_sum);
-	/* context_i = Σ_j softmax(scores)[i][j] v_j */
-	bq_sgemm(false, false, len, d, len, 1.0f, scores, len, v, 3 * h, 0.0f, out, h);
-	bq_scale_rows(out, len, d, h, inv_sum);
+	bq_attend_head(bq_compute_engine(), q, q + h, q + 2 * h, 3 * h, len, d,
+				   (float) (1.0 / sqrt((double) d)),
+				   enc->context + (size_t) first * h + head * d, h,
+				   enc->attention + omp_get_thread_num() * enc->attention_floats);
 }
 
 /*
@@ -261,7 +251,7 @@ attend_all(BqEncoder *enc, int batch, const int32_t *lengths)
 
 		for (int i = 0; i < b; i++)
 			first += lengths[i];
-		attend(enc, first, lengths[b], pair % heads, omp_get_thread_num());
+		attend(enc, first, lengths[b], pair % heads);
 	}
 }
 

@@ -20,8 +20,7 @@
 /* 1/sqrt(2), for the exact GELU. */
 #define INV_SQRT2 0.70710678118654752440f
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define BQ_X86_KERNELS 1
+#ifdef BQ_X86_KERNELS
 #include <immintrin.h>
 
 /* libmvec's 4-wide expf and erfcf, under the x86-64 vector function ABI names. */
@@ -118,11 +117,11 @@ bias_gelu_portable(float *x, int rows, int cols, const float *bias)
  * chain.
  */
 static void
-softmax_rows_portable(float *x, int rows, int cols, float *inv_sum)
+softmax_rows_portable(float *x, int rows, int cols, int ld, float *inv_sum)
 {
 	for (int r = 0; r < rows; r++)
 	{
-		float	   *row = x + (size_t) r * cols;
+		float	   *row = x + (size_t) r * ld;
 		float		m0 = row[0],
 					m1 = row[0],
 					m2 = row[0],
@@ -451,12 +450,13 @@ bias_gelu_avx512(float *x, int rows, int cols, const float *bias)
 }
 
 /*
- * row[0 .. 16 count) = e^(row - max), count at most VECTOR_BLOCK (below
- * e^-87 counts as e^-87, which no sum of ones notices); returns
- * their sum, added pairwise in float (the caller adds blocks in double).
+ * row[0 .. 16 count) = e^(row - max), count at most VECTOR_BLOCK, only the
+ * 'lanes' of a single vector (count 1) when it is a row's tail (below
+ * e^-87 counts as e^-87, which no sum of ones notices); returns acc plus
+ * their sum, added pairwise in float and then in double.
  */
-static inline __attribute__((always_inline)) __m512
-exp_span(float *row, __m512 max, int count)
+static inline __attribute__((always_inline)) __m512d
+exp_span(float *row, __m512 max, int count, __mmask16 lanes, __m512d acc)
 {
 	__m512		e[VECTOR_BLOCK],
 				one[VECTOR_BLOCK];
@@ -466,61 +466,59 @@ exp_span(float *row, __m512 max, int count)
 	{
 		/* operands in this order pass a NaN through */
 		e[i] = _mm512_max_ps(_mm512_set1_ps(-87.0f),
-							 _mm512_sub_ps(_mm512_loadu_ps(row + 16 * i), max));
+							 _mm512_sub_ps(_mm512_maskz_loadu_ps(lanes, row + 16 * i), max));
 		one[i] = _mm512_set1_ps(1.0f);
 	}
 	scaled_exp_vectors(e, one, count);
 #pragma GCC unroll 8
 	for (int i = 0; i < count; i++)
-		_mm512_storeu_ps(row + 16 * i, e[i]);
+		_mm512_mask_storeu_ps(row + 16 * i, lanes, e[i]);
+#pragma GCC unroll 3
 	for (int step = 1; step < count; step *= 2)
 #pragma GCC unroll 8
 		for (int i = 0; i + step < count; i += 2 * step)
 			e[i] = _mm512_add_ps(e[i], e[i + step]);
-	return e[0];
+	return accumulate_pd(acc, _mm512_maskz_mov_ps(lanes, e[0]));
 }
 
 /*
  * Four running maxima and blocks of exponentials keep the loops free of
- * one long dependency chain.
+ * one long dependency chain; a row's last partial vector is masked.
  */
 static void
-softmax_rows_avx512(float *x, int rows, int cols, float *inv_sum)
+softmax_rows_avx512(float *x, int rows, int cols, int ld, float *inv_sum)
 {
+	__mmask16	tail = (__mmask16) ((1u << (cols % 16)) - 1);
+
 	for (int r = 0; r < rows; r++)
 	{
-		float	   *row = x + (size_t) r * cols;
+		float	   *row = x + (size_t) r * ld;
 		__m512		m[4];
-		__m512		vmax;
+		__m512		max;
 		__m512d		acc = _mm512_setzero_pd();
-		float		max;
-		double		sum;
 		int			j;
 
+#pragma GCC unroll 4
 		for (int i = 0; i < 4; i++)
 			m[i] = _mm512_set1_ps(row[0]);
 		for (j = 0; j + 64 <= cols; j += 64)
+#pragma GCC unroll 4
 			for (int i = 0; i < 4; i++)
 				m[i] = _mm512_max_ps(m[i], _mm512_loadu_ps(row + j + 16 * i));
 		for (; j + 16 <= cols; j += 16)
 			m[0] = _mm512_max_ps(m[0], _mm512_loadu_ps(row + j));
-		max = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_max_ps(m[0], m[1]),
-												 _mm512_max_ps(m[2], m[3])));
-		for (; j < cols; j++)
-			max = row[j] > max ? row[j] : max;
+		/* masked-off lanes keep row[0], which is no larger than the max */
+		m[1] = _mm512_mask_max_ps(m[1], tail, m[1], _mm512_maskz_loadu_ps(tail, row + j));
+		max = _mm512_set1_ps(_mm512_reduce_max_ps(_mm512_max_ps(_mm512_max_ps(m[0], m[1]),
+																  _mm512_max_ps(m[2], m[3]))));
 
-		vmax = _mm512_set1_ps(max);
 		for (j = 0; j + 16 * VECTOR_BLOCK <= cols; j += 16 * VECTOR_BLOCK)
-			acc = accumulate_pd(acc, exp_span(row + j, vmax, VECTOR_BLOCK));
+			acc = exp_span(row + j, max, VECTOR_BLOCK, 0xffff, acc);
 		for (; j + 16 <= cols; j += 16)
-			acc = accumulate_pd(acc, exp_span(row + j, vmax, 1));
-		sum = _mm512_reduce_add_pd(acc);
-		for (; j < cols; j++)
-		{
-			row[j] = expf(row[j] - max);
-			sum += row[j];
-		}
-		inv_sum[r] = (float) (1.0 / sum);
+			acc = exp_span(row + j, max, 1, 0xffff, acc);
+		if (j < cols)
+			acc = exp_span(row + j, max, 1, tail, acc);
+		inv_sum[r] = (float) (1.0 / _mm512_reduce_add_pd(acc));
 	}
 }
 
@@ -689,7 +687,7 @@ typedef struct KernelSet
 {
 	void		(*add_bias) (float *x, int rows, int cols, int ld, const float *bias);
 	void		(*bias_gelu) (float *x, int rows, int cols, const float *bias);
-	void		(*softmax_rows) (float *x, int rows, int cols, float *inv_sum);
+	void		(*softmax_rows) (float *x, int rows, int cols, int ld, float *inv_sum);
 	void		(*scale_rows) (float *x, int rows, int cols, int ld, const float *scale);
 	void		(*add_layer_norm) (float *out, float *x, const float *bias, const float *residual,
 								   int rows, int cols, const float *gamma, const float *beta,
@@ -712,17 +710,23 @@ static const KernelSet avx512_kernels = {
 };
 #endif
 
-/*
- * The AVX-512 kernels where they can run, the portable ones elsewhere.
- * __builtin_cpu_supports reads flags computed once per process, so asking
- * on every call costs nothing.
- */
+bool
+bq_kernels_avx512(void)
+{
+#ifdef BQ_X86_KERNELS
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("avx512f");
+#else
+	return false;
+#endif
+}
+
+/* The AVX-512 kernels where they can run, the portable ones elsewhere. */
 static const KernelSet *
 kernels(void)
 {
 #ifdef BQ_X86_KERNELS
-	__builtin_cpu_init();
-	if (__builtin_cpu_supports("avx512f"))
+	if (bq_kernels_avx512())
 		return &avx512_kernels;
 #endif
 	return &portable_kernels;
@@ -741,9 +745,9 @@ bq_bias_gelu(float *x, int rows, int cols, const float *bias)
 }
 
 void
-bq_softmax_rows(float *x, int rows, int cols, float *inv_sum)
+bq_softmax_rows(float *x, int rows, int cols, int ld, float *inv_sum)
 {
-	kernels()->softmax_rows(x, rows, cols, inv_sum);
+	kernels()->softmax_rows(x, rows, cols, ld, inv_sum);
 }
 
 void

@@ -10,8 +10,21 @@
 #ifndef BQ_KERNELS_H
 #define BQ_KERNELS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* Builds whose compiler can target AVX-512 within functions (GCC on x86-64). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define BQ_X86_KERNELS 1
+#endif
+
+/*
+ * Whether the AVX-512 kernels run here: built in and the CPU has them.
+ * __builtin_cpu_supports reads flags computed once per process, so asking
+ * on every call costs nothing.
+ */
+bool		bq_kernels_avx512(void);
 
 /* x[r][:cols] += bias for 'rows' rows of stride 'ld'. */
 void		bq_add_bias(float *x, int rows, int cols, int ld, const float *bias);
@@ -20,10 +33,10 @@ void		bq_add_bias(float *x, int rows, int cols, int ld, const float *bias);
 void		bq_bias_gelu(float *x, int rows, int cols, const float *bias);
 
 /*
- * x = exp(x - max(row)) on rows of width 'cols'; inv_sum[r] = 1 / Σ row,
- * for the caller to apply to a narrower product.
+ * x = exp(x - max(row)) on 'rows' rows of width 'cols', stride 'ld';
+ * inv_sum[r] = 1 / Σ row, for the caller to apply to a narrower product.
  */
-void		bq_softmax_rows(float *x, int rows, int cols, float *inv_sum);
+void		bq_softmax_rows(float *x, int rows, int cols, int ld, float *inv_sum);
 
 /* x[r][:cols] *= scale[r] for 'rows' rows of stride 'ld'. */
 void		bq_scale_rows(float *x, int rows, int cols, int ld, const float *scale);

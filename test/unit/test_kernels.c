@@ -16,8 +16,10 @@
 /* A row width of whole 16-float vectors, one block of 128 and two more. */
 #define WHOLE_VECTORS_COLS 160
 
-/* Softmax rows tested. */
+/* Softmax rows tested, and their stride: past COLS lie floats it must not touch. */
 #define SOFTMAX_ROWS 3
+#define SOFTMAX_LD (COLS + 13)
+#define UNTOUCHED 7.0f
 
 static double
 gelu_exact(double x)
@@ -112,17 +114,19 @@ test_dequantize_gelu(void)
 }
 
 /*
- * Softmax rows spanning 100 in value (and one -inf, a masked score):
- * every probability within 1e-6 relative of the exact value of the same
- * float differences x - max, or below 1e-30 where that value is.
+ * Softmax rows spanning 100 in value (and one -inf, a masked score),
+ * further apart than their width: every probability within 1e-6 relative
+ * of the exact value of the same float differences x - max, or below 1e-30
+ * where that value is, and nothing between the rows written.
  */
 static void
 test_softmax_rows(void)
 {
-	float		x[SOFTMAX_ROWS][COLS];
+	float		x[SOFTMAX_ROWS][SOFTMAX_LD];
 	double		exact[SOFTMAX_ROWS][COLS];
 	float		inv_sum[SOFTMAX_ROWS];
 	double		worst = 0.0;
+	int			touched = 0;
 
 	for (int r = 0; r < SOFTMAX_ROWS; r++)
 	{
@@ -135,13 +139,18 @@ test_softmax_rows(void)
 			max = fmaxf(max, x[r][j]);
 		}
 		x[r][5] = -INFINITY;
+		for (int j = COLS; j < SOFTMAX_LD; j++)
+			x[r][j] = UNTOUCHED;
 		for (int j = 0; j < COLS; j++)
 			sum += exact[r][j] = exp((double) (x[r][j] - max));
 		for (int j = 0; j < COLS; j++)
 			exact[r][j] /= sum;
 	}
-	bq_softmax_rows(&x[0][0], SOFTMAX_ROWS, COLS, inv_sum);
+	bq_softmax_rows(&x[0][0], SOFTMAX_ROWS, COLS, SOFTMAX_LD, inv_sum);
 	for (int r = 0; r < SOFTMAX_ROWS; r++)
+	{
+		for (int j = COLS; j < SOFTMAX_LD; j++)
+			touched += x[r][j] != UNTOUCHED;
 		for (int j = 0; j < COLS; j++)
 		{
 			double		p = (double) x[r][j] * inv_sum[r];
@@ -151,7 +160,9 @@ test_softmax_rows(void)
 			else
 				worst = fmax(worst, p);
 		}
+	}
 	CHECK(worst <= 1e-6);
+	CHECK_INT_EQ(touched, 0);
 }
 
 int

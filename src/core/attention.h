@@ -1,0 +1,31 @@
+/*
+ * attention.h - scaled dot-product attention of one head over one sequence.
+ *
+ * With oneDNN as the engine, on CPUs with AVX-512 and heads of 64 (BERT's
+ * size, from mini to large), it runs in a kernel of bertqa's own that
+ * keeps each block of queries' scores in cache between the two products;
+ * otherwise on OpenBLAS's sgemm with the softmax of kernels.h between (on
+ * the OpenBLAS engine, whose threads then share each product).  The two
+ * agree to float rounding (test/unit/test_attention.c holds both to
+ * double precision).
+ */
+#ifndef BQ_ATTENTION_H
+#define BQ_ATTENTION_H
+
+#include <stddef.h>
+
+#include "compute.h"
+
+/* Floats of scratch bq_attend_head needs for up to 'seq_len' tokens. */
+size_t		bq_attention_scratch_floats(int seq_len, int head_size);
+
+/*
+ * out[i] = Σ_j softmax_j(scale · q_i·k_j) v_j for the 'len' tokens i of one
+ * head: rows of q, k and v 'head_size' floats wide and 'ld' apart, rows of
+ * out 'ld_out' apart; 'scratch' is private to the caller's thread.
+ */
+void		bq_attend_head(BqEngine engine, const float *q, const float *k, const float *v,
+						   int ld, int len, int head_size, float scale, float *out, int ld_out,
+						   float *scratch);
+
+#endif							/* BQ_ATTENTION_H */
