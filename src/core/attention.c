@@ -41,7 +41,7 @@ bq_attention_scratch_floats(int seq_len, int head_size)
 	size_t		keys = padded_keys(seq_len);
 	size_t		kernel = 2 * keys * head_size + QUERY_BLOCK * keys + QUERY_BLOCK;
 
-	return blas > kernel ? blas : kernel;
+	return ((blas > kernel ? blas : kernel) + 15) / 16 * 16;
 }
 
 /*

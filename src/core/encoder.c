@@ -24,6 +24,7 @@
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "attention.h"
 #include "blas.h"
@@ -108,10 +109,26 @@ bq_encoder_free(BqEncoder *enc)
 }
 
 /*
+ * 'count' zeroed floats from a 64-byte boundary, so that rows whose width
+ * is a multiple of 16 floats start on a cache line and no 64-byte vector
+ * load or store, bertqa's or oneDNN's, straddles two lines.  Rows past the
+ * tokens start zeroed so that they never hold garbage that could trap.
+ */
+static float *
+alloc_floats(size_t count)
+{
+	size_t		bytes = (count * sizeof(float) + 63) / 64 * 64;
+	float	   *floats = aligned_alloc(64, bytes);
+
+	if (floats != NULL)
+		memset(floats, 0, bytes);
+	return floats;
+}
+
+/*
  * Make room for 'tokens' packed tokens (rounded up as oneDNN's products
  * want), sequences up to 'seq_len' and one attention scratch per OpenMP
- * thread.  Buffers only grow, so steady-state calls allocate nothing; they
- * start zeroed so rows past the tokens never hold garbage that could trap.
+ * thread.  Buffers only grow, so steady-state calls allocate nothing.
  */
 static int
 reserve(BqEncoder *enc, int tokens, int seq_len, BqError *err)
@@ -136,13 +153,13 @@ reserve(BqEncoder *enc, int tokens, int seq_len, BqError *err)
 	free_workspace(enc);
 	n = (size_t) tokens;
 	attention_floats = bq_attention_scratch_floats(seq_len, c->hidden_size / c->num_heads);
-	enc->hidden = calloc(n * h, sizeof(float));
-	enc->qkv = calloc(n * 3 * h, sizeof(float));
-	enc->context = calloc(n * h, sizeof(float));
-	enc->sum = calloc(n * h, sizeof(float));
-	enc->ffn = calloc(n * (size_t) c->intermediate_size, sizeof(float));
-	enc->attention = malloc((size_t) threads * attention_floats * sizeof(float));
-	enc->logits = malloc(n * 2 * sizeof(float));
+	enc->hidden = alloc_floats(n * h);
+	enc->qkv = alloc_floats(n * 3 * h);
+	enc->context = alloc_floats(n * h);
+	enc->sum = alloc_floats(n * h);
+	enc->ffn = alloc_floats(n * (size_t) c->intermediate_size);
+	enc->attention = alloc_floats((size_t) threads * attention_floats);
+	enc->logits = alloc_floats(n * 2);
 	if (enc->hidden == NULL || enc->qkv == NULL || enc->context == NULL || enc->sum == NULL ||
 		enc->ffn == NULL || enc->attention == NULL || enc->logits == NULL)
 	{
