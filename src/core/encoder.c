@@ -12,7 +12,8 @@
  * Q/K/V as one product, the bias added as results are stored (GELU and
  * its bias by a pass of kernels.c right after), each product spread over
  * OpenMP's threads by oneDNN; the encoder spreads the (sequence, head)
- * pairs of attention and the rows of LayerNorm over the same threads.
+ * pairs of attention (attention.c) and the rows of LayerNorm over the
+ * same threads.
  * On OpenBLAS the weights keep PyTorch's [out][in]
  * layout, so every projection is X · Wᵀ (sgemm with B transposed), and
  * the passes between products are in kernels.c.  Reductions (softmax,

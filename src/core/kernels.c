@@ -8,7 +8,8 @@
  * expf and erfcf (libmvec, which -lm brings in on x86-64); the AVX-512 ones
  * compute exp and GELU inline (see bias_gelu_span for why).  Both paths
  * accumulate sums in double; tails of fewer than 16 floats go to scalar
- * code, except AVX-512 GELU's, which takes them as one masked vector.
+ * code, except AVX-512 GELU's and softmax's, which take them as one masked
+ * vector.
  */
 #include "kernels.h"
 
