@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aligned_memory.h"
 #include "blas.h"
 #include "cli_random.h"
 #include "compute.h"
@@ -67,17 +68,6 @@ bench_usage(FILE *out)
 }
 
 /*
- * 'bytes' from a 64-byte boundary, as the encoder's activations and packed
- * weights are: 16 bytes off, every vector load and store of a product
- * straddles two cache lines.
- */
-static void *
-alloc_aligned(size_t bytes)
-{
-	return aligned_alloc(64, (bytes + 63) / 64 * 64);
-}
-
-/*
  * Time 'runs' products c = a · wᵀ of shape 'g' as the encoder computes
  * them: from packed weights on oneDNN, by sgemm on OpenBLAS.
  */
@@ -99,7 +89,7 @@ time_product(const GemmShape *g, BqPrecision precision, const float *a, const fl
 		rc = bq_fail(&err, BQ_ERR_NOMEM, "out of memory");
 	if (rc == BQ_OK && onednn &&
 		((rc = bq_onednn_packed_size(g->k, g->n, precision, &bytes, &hash, &err)) != BQ_OK ||
-		 (packed = alloc_aligned(bytes)) == NULL ||
+		 (packed = bq_alloc_aligned(bytes)) == NULL ||
 		 (rc = bq_onednn_pack(w, g->k, g->n, precision, packed, scales, &err)) != BQ_OK ||
 		 (kernels = bq_linear_kernels_new(&err)) == NULL))
 		rc = rc != BQ_OK ? rc : bq_fail(&err, BQ_ERR_NOMEM, "out of memory");
@@ -144,9 +134,9 @@ bench_gemm(BqPrecision precision, int runs, int warmup)
 	for (size_t s = 0; result == 0 && s < sizeof(gemm_shapes) / sizeof(gemm_shapes[0]); s++)
 	{
 		const GemmShape *g = &gemm_shapes[s];
-		float	   *a = alloc_aligned(sizeof(float) * (size_t) g->m * g->k);
-		float	   *w = alloc_aligned(sizeof(float) * (size_t) g->n * g->k);
-		float	   *c = alloc_aligned(sizeof(float) * (size_t) g->m * g->n);
+		float	   *a = bq_alloc_aligned(sizeof(float) * (size_t) g->m * g->k);
+		float	   *w = bq_alloc_aligned(sizeof(float) * (size_t) g->n * g->k);
+		float	   *c = bq_alloc_aligned(sizeof(float) * (size_t) g->m * g->n);
 		double		med;
 
 		if (a == NULL || w == NULL || c == NULL)

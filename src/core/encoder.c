@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aligned_memory.h"
 #include "attention.h"
 #include "blas.h"
 #include "compute.h"
@@ -110,19 +111,17 @@ bq_encoder_free(BqEncoder *enc)
 }
 
 /*
- * 'count' zeroed floats from a 64-byte boundary, so that rows whose width
- * is a multiple of 16 floats start on a cache line and no 64-byte vector
- * load or store, bertqa's or oneDNN's, straddles two lines.  Rows past the
- * tokens start zeroed so that they never hold garbage that could trap.
+ * 'count' zeroed floats on a cache line (see aligned_memory.h), so that
+ * every row of the activations starts one.  Rows past the tokens start
+ * zeroed so that they never hold garbage that could trap.
  */
 static float *
 alloc_floats(size_t count)
 {
-	size_t		bytes = (count * sizeof(float) + 63) / 64 * 64;
-	float	   *floats = aligned_alloc(64, bytes);
+	float	   *floats = bq_alloc_aligned(count * sizeof(float));
 
 	if (floats != NULL)
-		memset(floats, 0, bytes);
+		memset(floats, 0, count * sizeof(float));
 	return floats;
 }
 

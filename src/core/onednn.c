@@ -27,6 +27,7 @@
 
 #include <oneapi/dnnl/dnnl.h>
 
+#include "aligned_memory.h"
 #include "compute.h"
 #include "kernels.h"
 
@@ -589,7 +590,7 @@ grow(void **buffer, size_t *capacity, size_t bytes)
 
 	if (bytes <= *capacity)
 		return true;
-	if ((bigger = aligned_alloc(64, (bytes + 63) / 64 * 64)) == NULL)
+	if ((bigger = bq_alloc_aligned(bytes)) == NULL)
 		return false;
 	free(*buffer);
 	*buffer = bigger;
