@@ -13,10 +13,9 @@
  * its bias by a pass of kernels.c right after), each product spread over
  * OpenMP's threads by oneDNN; the encoder spreads the (sequence, head)
  * pairs of attention (attention.c) and the rows of LayerNorm over the
- * same threads.
- * On OpenBLAS the weights keep PyTorch's [out][in]
- * layout, so every projection is X · Wᵀ (sgemm with B transposed), and
- * the passes between products are in kernels.c.  Reductions (softmax,
+ * same threads.  On OpenBLAS the weights keep PyTorch's [out][in] layout,
+ * so every projection is X · Wᵀ (sgemm with B transposed), and the passes
+ * between products are in kernels.c.  Reductions (softmax,
  * LayerNorm) accumulate in double on both to stay close to the exact
  * result.
  */

@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "aligned_memory.h"
 #include "model_config.h"
 #include "nemo_archive.h"
 #include "safetensors.h"
@@ -443,12 +444,9 @@ bind_private(BqModel *model, SlotList *list, BqError *err)
 	if (floats > 0)
 	{
 		if (floats > SIZE_MAX / sizeof(float) ||
-			posix_memalign((void **) &model->converted, 64, floats * sizeof(float)) != 0)
-		{
-			model->converted = NULL;
+			(model->converted = bq_alloc_aligned(floats * sizeof(float))) == NULL)
 			return bq_fail(err, BQ_ERR_NOMEM, "out of memory converting the weights of \"%s\" to fp32",
 						   model->path);
-		}
 	}
 	for (int i = 0; i < list->count; i++)
 	{

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aligned_memory.h"
 #include "model_config.h"
 #include "onednn.h"
 #include "safetensors.h"
@@ -183,7 +184,7 @@ pack_private(BqPackedWeights *packed, const BqModel *model, const PackPlan *plan
 	for (int j = 0; j < LINEARS_PER_LAYER; j++)
 		per_layer += aligned(plan->bytes[j]);
 	packed->bytes = per_layer * (size_t) plan->num_layers;
-	block = aligned_alloc(ALIGNMENT, packed->bytes);
+	block = bq_alloc_aligned(packed->bytes);
 	if (block == NULL)
 		return bq_fail(err, BQ_ERR_NOMEM, "out of memory packing the weights of \"%s\"",
 					   model->path);
@@ -284,7 +285,7 @@ write_file(const char *path, void *arg, BqError *err)
 	for (int j = 0; j < LINEARS_PER_LAYER; j++)
 		if (plan->bytes[j] > largest)
 			largest = plan->bytes[j];
-	buffer = aligned_alloc(ALIGNMENT, aligned(largest));
+	buffer = bq_alloc_aligned(largest);
 	if (buffer == NULL || (all_scales > 0 && scales == NULL))
 		rc = bq_fail(err, BQ_ERR_NOMEM, "out of memory writing \"%s\"", path);
 	else if ((w = bq_safetensors_create(path, job->specs, job->count, metadata, err)) == NULL)
