@@ -9,7 +9,7 @@ MODEL=test/fixtures/tiny-model
 VOCAB=$MODEL/vocab.txt
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-. test/cli/lib/check.sh
+. test/lib/check.sh
 
 # tokenize: good lines are written, bad lines are named on stderr, exit 2.
 printf '%s\n' '{"text": "Hello, World!"}' '{"text": 5}' 'not json' '{"text": "caf\u00e9"}' |

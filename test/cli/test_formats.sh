@@ -11,7 +11,7 @@ MODEL=test/fixtures/tiny-model
 FORMATS=test/fixtures/tiny-model-formats
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-. test/cli/lib/check.sh
+. test/lib/check.sh
 
 # A few windows of ids: a question, a context, and one of 384 tokens.
 {

@@ -1,4 +1,4 @@
-# check.sh - the counting helper the CLI test scripts share.  Source it;
+# check.sh - the counting helper the shell test scripts share.  Source it;
 # call 'check NAME COMMAND...' for each expectation and 'check_summary FILE'
 # at the end, which prints "FILE: N passed, N failed" and returns nonzero if
 # anything failed.
