@@ -155,10 +155,11 @@ test_large_scores(void)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
 	BqError		err;
 
+	unit_select(argc, argv);
 	if (bq_blas_init(&err) != BQ_OK)
 	{
 		fprintf(stderr, "%s\n", err.message);

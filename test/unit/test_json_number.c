@@ -87,8 +87,9 @@ test_round_trip(void)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
+	unit_select(argc, argv);
 	RUN_TEST(test_layouts);
 	RUN_TEST(test_powers_of_two);
 	RUN_TEST(test_round_trip);

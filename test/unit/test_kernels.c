@@ -166,8 +166,9 @@ test_softmax_rows(void)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
+	unit_select(argc, argv);
 	RUN_TEST(test_bias_gelu);
 	RUN_TEST(test_gelu_special_values);
 	RUN_TEST(test_dequantize_gelu);

@@ -1253,10 +1253,11 @@ test_config_round_trip(void)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
 	BqError		err;
 
+	unit_select(argc, argv);
 	if (bq_compute_init(&err) != BQ_OK)
 	{
 		fprintf(stderr, "%s\n", err.message);

@@ -545,8 +545,9 @@ test_hostile_archives(void)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
+	unit_select(argc, argv);
 	load_fixture_parts();
 	RUN_TEST(test_yaml);
 	RUN_TEST(test_formats_logits);

@@ -398,8 +398,9 @@ test_compare_answers(void)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
+	unit_select(argc, argv);
 	RUN_TEST(test_dev_set);
 	RUN_TEST(test_tiny_raw_scores);
 	RUN_TEST(test_tiny_best_thresholds);

@@ -356,8 +356,9 @@ test_model_defaults(void)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
+	unit_select(argc, argv);
 	RUN_TEST(test_doc_spans_stride);
 	RUN_TEST(test_doc_spans_empty_and_invalid);
 	RUN_TEST(test_max_context);

@@ -461,10 +461,11 @@ test_list_and_special_ids(void)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
 	BqError		err;
 
+	unit_select(argc, argv);
 	uncased_vocab = bq_vocab_load(VOCAB, &err);
 	uncased = uncased_vocab ? bq_tokenizer_new(uncased_vocab, true, &err) : NULL;
 	if (uncased == NULL)

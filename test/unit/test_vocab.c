@@ -214,8 +214,9 @@ test_load_time(void)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
+	unit_select(argc, argv);
 	RUN_TEST(test_bert_vocab);
 	RUN_TEST(test_line_endings);
 	RUN_TEST(test_duplicates);

@@ -1,20 +1,41 @@
 /*
  * unit.h - a minimal harness for the core's C unit tests.
  *
- * Each test program defines test functions, runs them with RUN_TEST and ends
- * with UNIT_DONE(), which prints "N passed, N failed" and sets the exit code.
+ * Each test program defines test functions, calls unit_select(argc, argv)
+ * first, runs them with RUN_TEST and ends with UNIT_DONE(), which prints
+ * "N passed, N failed, N skipped" and exits 0 when every test passed, 1 when
+ * one failed, and UNIT_EXIT_SKIPPED when none failed but one was skipped
+ * (test/run counts the program as skipped, never as passed).
+ *
+ * A test that cannot run here (a precision this CPU has no kernels for)
+ * calls unit_skip() with the reason and returns.  Naming tests on the
+ * command line runs only those (test/run does so for the tests it runs
+ * under valgrind); a name that matches no test is a failure.
  */
 #ifndef BQ_UNIT_H
 #define BQ_UNIT_H
 
 #include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* The exit status of a program that skipped a test (automake's convention). */
+#define UNIT_EXIT_SKIPPED 77
+
 static int	unit_passed;
 static int	unit_failed;
+static int	unit_skipped;
 static int	unit_current_failed;
+static int	unit_current_skipped;
+static const char *unit_current_name;
+
+/* The tests named on the command line (none: all), and which of them ran. */
+static char **unit_selected;
+static int	unit_selected_count;
+static bool unit_selected_ran[64];
 
 #define CHECK(cond) \
 	do { \
@@ -83,23 +104,95 @@ unit_emulate_bf16(void)
 	setenv("BERTQA_ONEDNN_ANY_KERNELS", "1", 1);
 }
 
+/*
+ * Mark the current test skipped, saying why on stdout.  A check that failed
+ * before still fails it.
+ */
+static inline void unit_skip(const char *format,...)
+			__attribute__((format(printf, 1, 2)));
+
+static inline void
+unit_skip(const char *format,...)
+{
+	va_list		args;
+
+	printf("SKIPPED %s: ", unit_current_name);
+	va_start(args, format);
+	vprintf(format, args);
+	va_end(args);
+	putchar('\n');
+	unit_current_skipped = 1;
+}
+
+/* Run only the tests named in argv[1..] (all when there are none). */
+static inline void
+unit_select(int argc, char **argv)
+{
+	if (argc - 1 > (int) (sizeof(unit_selected_ran) / sizeof(unit_selected_ran[0])))
+	{
+		fprintf(stderr, "too many test names\n");
+		exit(2);
+	}
+	unit_selected = argv + 1;
+	unit_selected_count = argc - 1;
+}
+
+/* Whether the test 'name' is to run; notes that a selected one did. */
+static inline bool
+unit_wanted(const char *name)
+{
+	if (unit_selected_count == 0)
+		return true;
+	for (int i = 0; i < unit_selected_count; i++)
+	{
+		if (strcmp(unit_selected[i], name) == 0)
+		{
+			unit_selected_ran[i] = true;
+			return true;
+		}
+	}
+	return false;
+}
+
 #define RUN_TEST(fn) \
 	do { \
+		if (!unit_wanted(#fn)) \
+			break; \
+		unit_current_name = #fn; \
 		unit_current_failed = 0; \
+		unit_current_skipped = 0; \
 		fn(); \
 		if (unit_current_failed) \
 		{ \
 			unit_failed++; \
 			fprintf(stderr, "FAIL %s\n", #fn); \
 		} \
+		else if (unit_current_skipped) \
+			unit_skipped++; \
 		else \
 			unit_passed++; \
 	} while (0)
 
+/* A test named on the command line that is not in this program fails it. */
+static inline void
+unit_check_selection(void)
+{
+	for (int i = 0; i < unit_selected_count; i++)
+	{
+		if (!unit_selected_ran[i])
+		{
+			fprintf(stderr, "no test named %s\n", unit_selected[i]);
+			unit_failed++;
+		}
+	}
+}
+
 #define UNIT_DONE() \
 	do { \
-		printf("%s: %d passed, %d failed\n", __FILE__, unit_passed, unit_failed); \
-		return unit_failed == 0 ? 0 : 1; \
+		unit_check_selection(); \
+		printf("%s: %d passed, %d failed, %d skipped\n", __FILE__, unit_passed, \
+			   unit_failed, unit_skipped); \
+		return unit_failed > 0 ? 1 : unit_skipped > 0 ? UNIT_EXIT_SKIPPED : 0; \
 	} while (0)
 
 #endif							/* BQ_UNIT_H */
