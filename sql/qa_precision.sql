@@ -1,6 +1,8 @@
 -- bertqa.precision: fp32 unless asked; bf16 and int8 where this machine has
 -- oneDNN kernels for them, fp32 elsewhere (qa_model_info() says which runs).
--- An answer with a clear margin is the same in every precision.
+-- An answer with a clear margin is the same in every precision.  Which
+-- precision runs depends on the CPU, so test/pg/precision.sh checks that
+-- int8 and bf16 run where they must and move the logits (or is skipped).
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS bertqa;
 RESET client_min_messages;
@@ -14,12 +16,10 @@ FROM qa_answer('Who went home?', 'Bob went home after a long day at the office.'
 SET bertqa.precision = 'fp16';
 
 SET bertqa.precision = 'int8';
-SELECT compute_precision IN ('int8', 'fp32') AS int8_or_fp32 FROM qa_model_info();
 SELECT answer, answer_start, answer_end
 FROM qa_answer('Who went home?', 'Bob went home after a long day at the office.');
 
 SET bertqa.precision = 'bf16';
-SELECT compute_precision IN ('bf16', 'fp32') AS bf16_or_fp32 FROM qa_model_info();
 SELECT answer, answer_start, answer_end
 FROM qa_answer('Who went home?', 'Bob went home after a long day at the office.');
 

@@ -20,6 +20,7 @@
 #include "encoder.h"
 #include "file_util.h"
 #include "model.h"
+#include "precision_expected.h"
 #include "qa.h"
 #include "squad_features.h"
 #include "squad_postprocess.h"
@@ -464,6 +465,9 @@ load_cases(const char *path, int *n)
 		(*n)++;
 	}
 	free(data);
+	if (*n == 0)
+		fprintf(stderr, "%s has no cases\n", path);
+	CHECK(*n > 0);
 	return cases;
 }
 
@@ -574,11 +578,13 @@ clear_margin(const BqQaResult *r, const BqQaSettings *settings)
 /*
  * Every case of both fixture files with the projections in 'precision',
  * against fp32: the share of final answers that are the same (at least
- * 'min_percent'), and all of them where fp32's decision is clear.  Skipped
- * where this machine runs 'precision' as fp32.
+ * 'min_percent'), and all of them where fp32's decision is clear; and the
+ * precision moved the scores (null_score_diff) of most cases, so it did not
+ * run fp32.  Where this machine runs 'precision' as fp32 the test is
+ * skipped, unless the CPU has the instructions for it.
  */
 static void
-check_precision(BqPrecision precision, double min_percent)
+check_precision(BqPrecision precision, bool emulated, double min_percent)
 {
 	const char *const paths[] = {"test/fixtures/squad/google-ref.public.seq384.jsonl",
 	"test/fixtures/squad/google-ref.public.seq64.jsonl"};
@@ -586,6 +592,7 @@ check_precision(BqPrecision precision, double min_percent)
 	BqEncoder  *other = bq_encoder_new(model, precision, &err);
 	int			total = 0,
 				same = 0,
+				moved = 0,
 				clear = 0,
 				clear_same = 0;
 
@@ -594,8 +601,9 @@ check_precision(BqPrecision precision, double min_percent)
 		return;
 	if (bq_encoder_precision(other) != precision)
 	{
-		printf("%s: not available on this machine (fp32 runs instead); skipped\n",
-			   bq_precision_name(precision));
+		CHECK(!precision_expected(precision, emulated));
+		unit_skip("%s does not run on this machine (fp32 runs instead)",
+				  bq_precision_name(precision));
 		bq_encoder_free(other);
 		return;
 	}
@@ -618,6 +626,7 @@ check_precision(BqPrecision precision, double min_percent)
 									  c->context, c->context_len, &r, NULL, &err), BQ_OK);
 			total++;
 			same += same_answer(&fp32, &r);
+			moved += r.null_score_diff != fp32.null_score_diff;
 			if (clear_margin(&fp32, &c->settings))
 			{
 				clear++;
@@ -632,8 +641,11 @@ check_precision(BqPrecision precision, double min_percent)
 		free_cases(cases, n);
 	}
 	printf("%s: final answer equal to fp32 in %d/%d cases = %.2f%%; "
-		   "clear-margin cases %d/%d\n", bq_precision_name(precision), same, total,
-		   percent(same, total), clear_same, clear);
+		   "clear-margin cases %d/%d; null_score_diff moved in %d\n",
+		   bq_precision_name(precision), same, total, percent(same, total), clear_same,
+		   clear, moved);
+	CHECK(total > 0);
+	CHECK(moved > total / 2);
 	CHECK(percent(same, total) >= min_percent);
 	CHECK(clear > total / 4);
 	CHECK_INT_EQ(clear_same, clear);
@@ -643,14 +655,14 @@ check_precision(BqPrecision precision, double min_percent)
 static void
 test_int8(void)
 {
-	check_precision(BQ_PRECISION_INT8, 95.0);
+	check_precision(BQ_PRECISION_INT8, false, 95.0);
 }
 
 static void
 test_bf16(void)
 {
 	unit_emulate_bf16();
-	check_precision(BQ_PRECISION_BF16, 97.0);
+	check_precision(BQ_PRECISION_BF16, true, 97.0);
 }
 
 /*
@@ -708,10 +720,11 @@ test_cancel(void)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
 	BqError		err;
 
+	unit_select(argc, argv);
 	model = bq_model_load(MODEL_DIR, &err);
 	if (model == NULL)
 	{
