@@ -10,10 +10,16 @@ SET bertqa.max_seq_len = 8;
 SELECT answer FROM odd_case, qa_answer(q, c);
 SET bertqa.max_seq_len = 13;
 SELECT answer FROM odd_case, qa_answer(q, c);
--- The question cut to fit leaves room for context, one token per window.
+-- The question cut to fit leaves room for context, one token per window:
+-- every candidate span is one token of the context.
 SET bertqa.max_query_len = 4;
 SET bertqa.max_seq_len = 8;
-SELECT answer IS NOT NULL OR score IS NOT NULL AS defined FROM odd_case, qa_answer(q, c);
+SELECT count(*) FILTER (WHERE a.answer IS NOT NULL) AS spans,
+	   count(*) FILTER (WHERE EXISTS (SELECT FROM bertqa_tokenize(c) t
+									  WHERE t.start_pos = a.answer_start AND t.end_pos = a.answer_end)) AS one_token_spans,
+	   count(*) FILTER (WHERE a.answer IS NULL) AS null_entries
+FROM odd_case, qa_answers(q, c, 100) a;
+SELECT answer, answer_start, answer_end FROM odd_case, qa_answer(q, c);
 RESET bertqa.max_query_len;
 -- Longer than the model's positions.
 SET bertqa.max_seq_len = 513;
@@ -25,12 +31,31 @@ SET bertqa.n_best = 0;
 SET bertqa.threads = 65;
 SET bertqa.null_threshold = 'NaN';
 
--- A stride longer than a window: windows do not overlap, and the answer is
--- the same as with a normal stride when the context fits in one window.
+-- A stride longer than a window: the answer is the same as with a normal
+-- stride when the context fits in one window; when it does not, windows
+-- follow each other without overlap (as run_squad.py steps by the shorter
+-- of the stride and the window), so of 100 candidate spans none crosses
+-- from one window's tokens into the next, and many lie after the first.
+-- With a stride of 3 (or the window's length less one), windows overlap
+-- and some do.
 SET bertqa.doc_stride = 4000;
 SELECT answer, answer_start, answer_end FROM odd_case, qa_answer(q, c);
+CREATE TEMP VIEW window_crossings AS
+SELECT count(*) AS spans,
+	   count(*) FILTER (WHERE first_token / per_window <> last_token / per_window) AS crossing,
+	   count(*) FILTER (WHERE first_token >= per_window) AS after_first_window
+FROM (SELECT (SELECT count(*) FROM bertqa_tokenize(c) t WHERE t.start_pos < a.answer_start) AS first_token,
+			 (SELECT count(*) FROM bertqa_tokenize(c) t WHERE t.start_pos < a.answer_end) - 1 AS last_token,
+			 current_setting('bertqa.max_seq_len')::int - 3 - (SELECT count(*) FROM bertqa_tokenize(q)) AS per_window
+	  FROM odd_case, qa_answers(q, c, 100) a WHERE a.answer IS NOT NULL) s;
 SET bertqa.max_seq_len = 24;
-SELECT count(*) > 0 AS answered FROM odd_case, qa_answers(q, c, 3);
+SET bertqa.n_best = 200;
+SELECT * FROM window_crossings;
+SET bertqa.doc_stride = 3;
+SELECT * FROM window_crossings;
+SET bertqa.doc_stride = 11;
+SELECT * FROM window_crossings;
+RESET bertqa.n_best;
 RESET bertqa.max_seq_len;
 RESET bertqa.doc_stride;
 

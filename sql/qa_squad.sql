@@ -42,24 +42,40 @@ SELECT qa_squad_eval(d, '{"q1": 5}') FROM tiny_dataset;
 SELECT qa_squad_eval('{"data": 5}', '{}');
 SELECT qa_squad_eval(NULL, '{}') IS NULL AS null_in_null_out;
 
--- The in-database loop on a few dev paragraphs with the bundled model:
--- flatten, answer every question, score.
+-- The in-database loop with the bundled model on the dev questions of
+-- Google run_squad.py's fixture (test/fixtures/squad): flatten, answer every
+-- question, score.  The predictions score exactly as run_squad.py's own
+-- for the same questions (under the same no-answer probabilities), and the
+-- no-answer probabilities are its n-best "" entry's (which the fixture
+-- keeps to 7 decimals).
+\set google_ref `cat test/fixtures/squad/google-ref.public.seq384.jsonl`
+CREATE TEMP TABLE reference AS
+SELECT r ->> 'id' AS id, r ->> 'prediction' AS answer,
+	   (SELECT (e ->> 'probability')::float8 FROM jsonb_array_elements(r -> 'nbest') e
+		WHERE e ->> 'text' = '') AS no_answer_probability
+FROM regexp_split_to_table(:'google_ref', E'\n') AS line, LATERAL (SELECT line::jsonb AS r) j
+WHERE line LIKE '{"id": "%' AND line NOT LIKE '{"id": "edge-%';  -- hand-made cases, one with a NUL
 CREATE TEMP TABLE subset AS
-SELECT jsonb_build_object('version', 'v2.0', 'data',
-		jsonb_agg(jsonb_build_object('title', a -> 'title',
-									 'paragraphs', jsonb_build_array(a -> 'paragraphs' -> 0)))) AS d
-FROM jsonb_array_elements(:'dev'::jsonb -> 'data') WITH ORDINALITY AS t(a, n)
-WHERE n <= 4;
+SELECT jsonb_build_object('version', 'v2.0', 'data', jsonb_build_array(
+		jsonb_build_object('title', 'fixture', 'paragraphs', jsonb_agg(paragraph)))) AS d
+FROM (SELECT jsonb_build_object('context', p -> 'context', 'qas', jsonb_agg(q)) AS paragraph
+	  FROM jsonb_array_elements(:'dev'::jsonb -> 'data') a, jsonb_array_elements(a -> 'paragraphs') p,
+		   jsonb_array_elements(p -> 'qas') q
+	  WHERE q ->> 'id' IN (SELECT id FROM reference)
+	  GROUP BY p) t;
 CREATE TEMP TABLE predictions (id text PRIMARY KEY, answer text, no_answer_probability float8);
 INSERT INTO predictions
 SELECT e.id, coalesce(a.answer, ''), n.score
 FROM subset, qa_squad_examples(subset.d) e,
 	 LATERAL qa_answer(e.question, e.context) a,
 	 LATERAL (SELECT score FROM qa_answers(e.question, e.context, 1000) WHERE answer IS NULL) n;
-SELECT count(*) AS answered, count(*) FILTER (WHERE answer = '') AS no_answer FROM predictions;
-SELECT s ?& ARRAY['exact', 'f1', 'total', 'HasAns_exact', 'NoAns_exact', 'best_exact', 'best_f1_thresh'] AS all_keys,
-	   (s ->> 'total')::int AS total
-FROM (SELECT qa_squad_eval(subset.d,
-						   (SELECT jsonb_object_agg(id, answer) FROM predictions),
-						   (SELECT jsonb_object_agg(id, no_answer_probability) FROM predictions)) AS s
-	  FROM subset) t;
+SELECT count(*) AS answered, count(*) FILTER (WHERE p.answer = '') AS no_answer,
+	   count(*) FILTER (WHERE abs(p.no_answer_probability - r.no_answer_probability) <= 1e-6)
+		   AS same_no_answer_probability
+FROM predictions p JOIN reference r USING (id);
+SELECT o.key, round(o.value::numeric, 9) AS score, o.value = r.value AS same_as_reference
+FROM subset, LATERAL (SELECT jsonb_object_agg(id, no_answer_probability) AS na FROM predictions) n,
+	 jsonb_each(qa_squad_eval(d, (SELECT jsonb_object_agg(id, answer) FROM predictions), na)) o
+	 FULL JOIN jsonb_each(qa_squad_eval(d, (SELECT jsonb_object_agg(id, answer) FROM reference), na)) r
+	 ON r.key = o.key
+ORDER BY o.key;
