@@ -289,7 +289,7 @@ finish_word(TokenizeRun *run)
 	while (start < n)
 	{
 		char	   *piece = run->bytes + run->char_offset[start];
-		char		saved[2];
+		char		saved[2] = {0, 0};
 		int32_t		end;
 		int32_t		id = -1;
 
