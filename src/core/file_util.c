@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,55 +90,98 @@ bq_write_file(const char *path, const void *data, size_t len, bool exclusive, Bq
 }
 
 /*
- * Parse one complete JSON document, validating UTF-8.
+ * Parse one complete JSON document of 'len' bytes with json-c's 'flags'.
+ * On failure, NULL with the error in 'err' ('name' says what was parsed).
+ */
+static json_object *
+parse_with_flags(const char *text, size_t len, int flags, const char *name, BqError *err)
+{
+	json_tokener *tokener = json_tokener_new();
+	json_object *obj;
+	enum json_tokener_error jerr;
+	size_t		used;
+
+	if (tokener == NULL)
+	{
+		bq_fail(err, BQ_ERR_NOMEM, "out of memory parsing %s", name);
+		return NULL;
+	}
+	json_tokener_set_flags(tokener, flags);
+	obj = json_tokener_parse_ex(tokener, text, (int) len);
+	jerr = json_tokener_get_error(tokener);
+	used = json_tokener_get_parse_end(tokener);
+	json_tokener_free(tokener);
+	if (obj == NULL && jerr == json_tokener_continue)
+		bq_fail(err, BQ_ERR_FORMAT, "%s is not valid JSON: unexpected end of input", name);
+	else if (obj == NULL || jerr != json_tokener_success)
+		bq_fail(err, BQ_ERR_FORMAT, "%s is not valid JSON: %s at byte %zu", name,
+				json_tokener_error_desc(jerr), used);
+	else
+	{
+		while (used < len && strchr(" \t\r\n", text[used]) != NULL)
+			used++;
+		if (used == len)
+			return obj;
+		bq_fail(err, BQ_ERR_FORMAT, "%s is not valid JSON: extra data at byte %zu", name, used);
+	}
+	json_object_put(obj);
+	return NULL;
+}
+
+static pthread_once_t strict_probe = PTHREAD_ONCE_INIT;
+static bool strict_rejects_utf8;
+
+/*
+ * Whether this json-c's strict mode rejects bytes above 0x7f in strings:
+ * json-c 0.18 (Debian 13's) compares them, as signed chars, with the
+ * control characters (json-c issue #875, fixed in 0.19).
+ */
+static void
+probe_strict_utf8(void)
+{
+	BqError		err;
+	json_object *obj = parse_with_flags("\"\xc3\xa4\"", 4, JSON_TOKENER_STRICT, "a probe", &err);
+
+	strict_rejects_utf8 = obj == NULL;
+	json_object_put(obj);
+}
+
+/*
+ * Parse one complete JSON document strictly (RFC 8259: no comments, single
+ * quotes, trailing commas or control characters in strings), validating
+ * UTF-8.  Where json-c's strict mode rejects all non-ASCII text, the
+ * grammar is checked strictly on a copy with each byte above 0x7f replaced
+ * by 'a' (such bytes can stand only inside strings, where 'a' is as valid),
+ * and the document is then read from the original without strictness.
  */
 json_object *
 bq_json_parse(const char *text, size_t len, const char *name, BqError *err)
 {
-	json_tokener *tokener;
-	json_object *obj;
-	enum json_tokener_error jerr;
-	size_t		used;
+	char	   *masked;
+	json_object *grammar;
 
 	if (len > (size_t) INT32_MAX)
 	{
 		bq_fail(err, BQ_ERR_FORMAT, "%s is too large to parse as JSON", name);
 		return NULL;
 	}
-	tokener = json_tokener_new();
-	if (tokener == NULL)
+	pthread_once(&strict_probe, probe_strict_utf8);
+	if (!strict_rejects_utf8)
+		return parse_with_flags(text, len, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8,
+								name, err);
+	if ((masked = malloc(len > 0 ? len : 1)) == NULL)
 	{
 		bq_fail(err, BQ_ERR_NOMEM, "out of memory parsing %s", name);
 		return NULL;
 	}
-	json_tokener_set_flags(tokener, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	obj = json_tokener_parse_ex(tokener, text, (int) len);
-	jerr = json_tokener_get_error(tokener);
-	used = json_tokener_get_parse_end(tokener);
-	if (obj == NULL && jerr == json_tokener_continue)
-	{
-		bq_fail(err, BQ_ERR_FORMAT, "%s is not valid JSON: unexpected end of input", name);
-		json_tokener_free(tokener);
+	for (size_t i = 0; i < len; i++)
+		masked[i] = (unsigned char) text[i] > 0x7f ? 'a' : text[i];
+	grammar = parse_with_flags(masked, len, JSON_TOKENER_STRICT, name, err);
+	free(masked);
+	if (grammar == NULL)
 		return NULL;
-	}
-	if (obj == NULL || jerr != json_tokener_success)
-	{
-		bq_fail(err, BQ_ERR_FORMAT, "%s is not valid JSON: %s at byte %zu", name,
-				json_tokener_error_desc(jerr), used);
-		json_object_put(obj);
-		json_tokener_free(tokener);
-		return NULL;
-	}
-	json_tokener_free(tokener);
-	while (used < len && strchr(" \t\r\n", text[used]) != NULL)
-		used++;
-	if (used != len)
-	{
-		bq_fail(err, BQ_ERR_FORMAT, "%s is not valid JSON: extra data at byte %zu", name, used);
-		json_object_put(obj);
-		return NULL;
-	}
-	return obj;
+	json_object_put(grammar);
+	return parse_with_flags(text, len, JSON_TOKENER_VALIDATE_UTF8, name, err);
 }
 
 /*

@@ -31,7 +31,7 @@ int			bq_write_file(const char *path, const void *data, size_t len, bool exclusi
 						  BqError *err);
 
 /*
- * Parse 'len' bytes of JSON (which must be valid UTF-8) into a json-c
+ * Parse 'len' bytes of strict JSON (RFC 8259, valid UTF-8) into a json-c
  * object; 'name' labels error messages.  Trailing garbage is an error.
  */
 json_object *bq_json_parse(const char *text, size_t len, const char *name, BqError *err);
