@@ -31,6 +31,21 @@
 #include "compute.h"
 #include "kernels.h"
 
+/*
+ * oneDNN 3 made memory descriptors opaque handles, created and destroyed
+ * through functions, and creates a matmul's primitive descriptor directly
+ * where 2.x first filled an operation descriptor.  MemoryDesc is what this
+ * file keeps (a value in 2.x, a handle in 3.x), MemoryDescRef what oneDNN's
+ * functions take; the helpers below are the only places that differ.
+ */
+#if DNNL_VERSION_MAJOR >= 3
+typedef dnnl_memory_desc_t MemoryDesc;
+typedef const_dnnl_memory_desc_t MemoryDescRef;
+#else
+typedef dnnl_memory_desc_t MemoryDesc;
+typedef const dnnl_memory_desc_t *MemoryDescRef;
+#endif
+
 /* Row count the packed layout is chosen for; any other count works with it. */
 #define LAYOUT_PROBE_ROWS 256
 
@@ -48,7 +63,7 @@ typedef struct PackedLayout
 	int			k;
 	int			n;
 	BqPrecision precision;
-	dnnl_memory_desc_t desc;	/* oneDNN's blocked layout for this weight */
+	MemoryDesc	desc;			/* oneDNN's blocked layout for this weight */
 	size_t		bytes;
 	uint64_t	hash;
 } PackedLayout;
@@ -128,6 +143,14 @@ bq_onednn_isa(void)
 			return "avx512_core_bf16";
 		case dnnl_cpu_isa_avx512_core_amx:
 			return "avx512_core_amx";
+#if DNNL_VERSION_MAJOR >= 3
+		case dnnl_cpu_isa_avx2_vnni_2:
+			return "avx2_vnni_2";
+		case dnnl_cpu_isa_avx512_core_fp16:
+			return "avx512_core_fp16";
+		case dnnl_cpu_isa_avx512_core_amx_fp16:
+			return "avx512_core_amx_fp16";
+#endif
 		default:
 			return "other";
 	}
@@ -144,26 +167,92 @@ bq_onednn_version(void)
 }
 
 /*
- * Row-major [rows][cols] descriptor of element type 'type'.
+ * A [rows][cols] descriptor of element type 'type' in layout 'tag'
+ * (dnnl_ab: row-major; dnnl_format_tag_any: the primitive's choice).
  */
 static dnnl_status_t
-plain_desc(dnnl_memory_desc_t *desc, int64_t rows, int64_t cols, dnnl_data_type_t type)
+desc_create(MemoryDesc *desc, int64_t rows, int64_t cols, dnnl_data_type_t type,
+			dnnl_format_tag_t tag)
 {
 	dnnl_dims_t dims = {rows, cols};
 
-	return dnnl_memory_desc_init_by_tag(desc, 2, dims, type, dnnl_ab);
+#if DNNL_VERSION_MAJOR >= 3
+	return dnnl_memory_desc_create_with_tag(desc, 2, dims, type, tag);
+#else
+	return dnnl_memory_desc_init_by_tag(desc, 2, dims, type, tag);
+#endif
+}
+
+/* Release a descriptor from desc_create or desc_copy (nothing to do in 2.x). */
+static void
+desc_destroy(MemoryDesc desc)
+{
+#if DNNL_VERSION_MAJOR >= 3
+	dnnl_memory_desc_destroy(desc);
+#else
+	(void) desc;
+#endif
+}
+
+/* What oneDNN's functions take for a descriptor this file keeps. */
+static MemoryDescRef
+desc_ref(const MemoryDesc *desc)
+{
+#if DNNL_VERSION_MAJOR >= 3
+	return *desc;
+#else
+	return desc;
+#endif
+}
+
+/* A copy of a descriptor a primitive descriptor owns, to keep after it. */
+static dnnl_status_t
+desc_copy(MemoryDesc *copy, MemoryDescRef from)
+{
+#if DNNL_VERSION_MAJOR >= 3
+	return dnnl_memory_desc_clone(copy, from);
+#else
+	*copy = *from;
+	return dnnl_success;
+#endif
+}
+
+/* FNV-1a over 'len' bytes, continuing from 'hash'. */
+static uint64_t
+fnv1a(uint64_t hash, const void *bytes, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+	{
+		hash ^= ((const unsigned char *) bytes)[i];
+		hash *= 0x100000001b3ULL;
+	}
+	return hash;
 }
 
 /*
- * FNV-1a over the fields that define a blocked layout.
+ * A hash of everything that defines a blocked layout: in 3.x the
+ * descriptor's serialized form, in 2.x its fields.  Packed files are named
+ * by it (and by the oneDNN version), so a file packed in another layout is
+ * never mapped.
  */
 static uint64_t
-hash_layout(const dnnl_memory_desc_t *d)
+hash_layout(MemoryDescRef d)
 {
+	uint64_t	hash = 0xcbf29ce484222325ULL;
+#if DNNL_VERSION_MAJOR >= 3
+	size_t		size = 0;
+	uint8_t    *blob;
+
+	if (dnnl_memory_desc_get_blob(NULL, &size, d) != dnnl_success ||
+		(blob = malloc(size)) == NULL)
+		return 0;
+	if (dnnl_memory_desc_get_blob(blob, &size, d) == dnnl_success)
+		hash = fnv1a(hash, blob, size);
+	free(blob);
+#else
 	const dnnl_blocking_desc_t *b = &d->format_desc.blocking;
 	int64_t		fields[4 + 4 * DNNL_MAX_NDIMS + 2 * DNNL_MAX_NDIMS];
 	int			n = 0;
-	uint64_t	hash = 0xcbf29ce484222325ULL;
 
 	fields[n++] = d->format_kind;
 	fields[n++] = d->ndims;
@@ -181,11 +270,8 @@ hash_layout(const dnnl_memory_desc_t *d)
 		fields[n++] = b->inner_blks[i];
 		fields[n++] = b->inner_idxs[i];
 	}
-	for (size_t i = 0; i < (size_t) n * sizeof(int64_t); i++)
-	{
-		hash ^= ((const unsigned char *) fields)[i];
-		hash *= 0x100000001b3ULL;
-	}
+	hash = fnv1a(hash, fields, (size_t) n * sizeof(int64_t));
+#endif
 	return hash;
 }
 
@@ -198,25 +284,39 @@ input_type(BqPrecision precision)
 }
 
 /*
- * Build a matmul descriptor: rows x k times the weight 'weights' (k x n)
- * into rows x n, adding an fp32 bias if 'with_bias'.  fp32 and bf16 write
- * fp32; int8 writes the int32 sums, which bq_dequantize_rows scales.
+ * The primitive descriptor of a matmul: rows x k times the weight 'weights'
+ * (k x n) into rows x n, adding an fp32 bias if 'with_bias'.  fp32 and bf16
+ * write fp32; int8 writes the int32 sums, which bq_dequantize_rows scales.
  */
 static dnnl_status_t
-matmul_desc(dnnl_matmul_desc_t *desc, int rows, int k, int n, BqPrecision precision,
-			const dnnl_memory_desc_t *weights, bool with_bias)
+matmul_create(dnnl_primitive_desc_t *pd, int rows, int k, int n, BqPrecision precision,
+			  MemoryDescRef weights, bool with_bias)
 {
-	dnnl_memory_desc_t src,
-				bias,
-				dst;
+	MemoryDesc	src = {0},
+				bias = {0},
+				dst = {0};
 	bool		int8 = precision == BQ_PRECISION_INT8;
 	dnnl_status_t status;
 
-	if ((status = plain_desc(&src, rows, k, input_type(precision))) != dnnl_success ||
-		(status = plain_desc(&bias, 1, n, dnnl_f32)) != dnnl_success ||
-		(status = plain_desc(&dst, rows, n, int8 ? dnnl_s32 : dnnl_f32)) != dnnl_success)
-		return status;
-	return dnnl_matmul_desc_init(desc, &src, weights, with_bias ? &bias : NULL, &dst);
+	if ((status = desc_create(&src, rows, k, input_type(precision), dnnl_ab)) == dnnl_success &&
+		(status = desc_create(&bias, 1, n, dnnl_f32, dnnl_ab)) == dnnl_success &&
+		(status = desc_create(&dst, rows, n, int8 ? dnnl_s32 : dnnl_f32, dnnl_ab)) == dnnl_success)
+	{
+#if DNNL_VERSION_MAJOR >= 3
+		status = dnnl_matmul_primitive_desc_create(pd, engine, src, weights,
+												   with_bias ? bias : NULL, dst, NULL);
+#else
+		dnnl_matmul_desc_t desc;
+
+		if ((status = dnnl_matmul_desc_init(&desc, &src, weights, with_bias ? &bias : NULL,
+											&dst)) == dnnl_success)
+			status = dnnl_primitive_desc_create(pd, &desc, NULL, engine, NULL);
+#endif
+	}
+	desc_destroy(src);
+	desc_destroy(bias);
+	desc_destroy(dst);
+	return status;
 }
 
 /*
@@ -231,14 +331,21 @@ bias_in_product(BqPrecision precision, BqEpilogue epilogue)
 	return precision != BQ_PRECISION_INT8 && epilogue == BQ_EPILOGUE_BIAS;
 }
 
-/* A [k][n] weight descriptor of the precision's type, in layout 'tag'. */
+/*
+ * The primitive descriptor of a projection of LAYOUT_PROBE_ROWS rows on a
+ * [k][n] weight whose layout matmul chooses.
+ */
 static dnnl_status_t
-weight_desc(dnnl_memory_desc_t *desc, int k, int n, BqPrecision precision,
-			dnnl_format_tag_t tag)
+probe_create(dnnl_primitive_desc_t *pd, int k, int n, BqPrecision precision)
 {
-	dnnl_dims_t dims = {k, n};
+	MemoryDesc	any = {0};
+	dnnl_status_t status;
 
-	return dnnl_memory_desc_init_by_tag(desc, 2, dims, input_type(precision), tag);
+	if ((status = desc_create(&any, k, n, input_type(precision), dnnl_format_tag_any)) == dnnl_success)
+		status = matmul_create(pd, LAYOUT_PROBE_ROWS, k, n, precision, desc_ref(&any),
+							   bias_in_product(precision, BQ_EPILOGUE_BIAS));
+	desc_destroy(any);
+	return status;
 }
 
 /*
@@ -248,8 +355,6 @@ weight_desc(dnnl_memory_desc_t *desc, int k, int n, BqPrecision precision,
 static const PackedLayout *
 find_layout(int k, int n, BqPrecision precision, BqError *err)
 {
-	dnnl_memory_desc_t any;
-	dnnl_matmul_desc_t desc;
 	dnnl_primitive_desc_t pd = NULL;
 	dnnl_status_t status;
 	PackedLayout *layout;
@@ -262,22 +367,21 @@ find_layout(int k, int n, BqPrecision precision, BqError *err)
 		bq_fail(err, BQ_ERR_UNSUPPORTED, "too many distinct weight shapes for oneDNN");
 		return NULL;
 	}
-	if ((status = weight_desc(&any, k, n, precision, dnnl_format_tag_any)) != dnnl_success ||
-		(status = matmul_desc(&desc, LAYOUT_PROBE_ROWS, k, n, precision, &any,
-							  bias_in_product(precision, BQ_EPILOGUE_BIAS))) != dnnl_success ||
-		(status = dnnl_primitive_desc_create(&pd, &desc, NULL, engine, NULL)) != dnnl_success)
+	layout = &layouts[layout_count];
+	if ((status = probe_create(&pd, k, n, precision)) != dnnl_success ||
+		(status = desc_copy(&layout->desc,
+							dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0))) != dnnl_success)
 	{
+		dnnl_primitive_desc_destroy(pd);
 		fail_status(err, status, "choose a layout for a weight matrix");
 		return NULL;
 	}
-	layout = &layouts[layout_count];
+	dnnl_primitive_desc_destroy(pd);
 	layout->k = k;
 	layout->n = n;
 	layout->precision = precision;
-	layout->desc = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
-	layout->bytes = dnnl_memory_desc_get_size(&layout->desc);
-	layout->hash = hash_layout(&layout->desc);
-	dnnl_primitive_desc_destroy(pd);
+	layout->bytes = dnnl_memory_desc_get_size(desc_ref(&layout->desc));
+	layout->hash = hash_layout(desc_ref(&layout->desc));
 	layout_count++;
 	return layout;
 }
@@ -297,6 +401,16 @@ allow_any_kernels(void)
 }
 
 /*
+ * Whether matmul's implementation 'impl' is the brgemm one: "brg:<isa>" in
+ * oneDNN 2.x, "brg_matmul:<isa>" in 3.x.
+ */
+static bool
+is_brgemm(const char *impl)
+{
+	return strncmp(impl, "brg:", 4) == 0 || strncmp(impl, "brg_matmul:", 11) == 0;
+}
+
+/*
  * Ask matmul which kernels it picks for a projection on packed weights in
  * 'precision', and accept only brgemm (see the top) unless told otherwise.
  * Called with onednn_lock held.
@@ -304,17 +418,12 @@ allow_any_kernels(void)
 static int
 check_kernels(BqPrecision precision, BqError *err)
 {
-	dnnl_memory_desc_t any;
-	dnnl_matmul_desc_t desc;
 	dnnl_primitive_desc_t pd = NULL;
 	dnnl_status_t status;
 	const char *name = NULL;
 	char	   *impl = implementation[precision];
 
-	if ((status = weight_desc(&any, 64, 64, precision, dnnl_format_tag_any)) != dnnl_success ||
-		(status = matmul_desc(&desc, LAYOUT_PROBE_ROWS, 64, 64, precision, &any,
-							  bias_in_product(precision, BQ_EPILOGUE_BIAS))) != dnnl_success ||
-		(status = dnnl_primitive_desc_create(&pd, &desc, NULL, engine, NULL)) != dnnl_success ||
+	if ((status = probe_create(&pd, 64, 64, precision)) != dnnl_success ||
 		(status = dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &name)) != dnnl_success)
 	{
 		dnnl_primitive_desc_destroy(pd);
@@ -323,7 +432,7 @@ check_kernels(BqPrecision precision, BqError *err)
 	}
 	snprintf(impl, sizeof(implementation[precision]), "%s", name);
 	dnnl_primitive_desc_destroy(pd);
-	probed[precision] = strncmp(impl, "brg:", 4) == 0 || allow_any_kernels() ? USABLE : UNUSABLE;
+	probed[precision] = is_brgemm(impl) || allow_any_kernels() ? USABLE : UNUSABLE;
 	if (probed[precision] == UNUSABLE)
 		return bq_fail(err, BQ_ERR_UNSUPPORTED,
 					   "oneDNN's %s matrix products on this CPU are \"%s\", not its brgemm kernels",
@@ -395,8 +504,8 @@ int
 bq_onednn_pack(const float *w, int k, int n, BqPrecision precision, void *packed,
 			   float *scales, BqError *err)
 {
-	dnnl_memory_desc_t source_desc;
-	dnnl_memory_desc_t target_desc;
+	MemoryDesc	source_desc = {0};
+	MemoryDescRef target_desc = NULL;
 	dnnl_memory_t source = NULL,
 				target = NULL;
 	dnnl_primitive_desc_t pd = NULL;
@@ -409,7 +518,7 @@ bq_onednn_pack(const float *w, int k, int n, BqPrecision precision, void *packed
 	pthread_mutex_lock(&onednn_lock);
 	layout = find_layout(k, n, precision, err);
 	if (layout != NULL)
-		target_desc = layout->desc;
+		target_desc = desc_ref(&layout->desc);
 	pthread_mutex_unlock(&onednn_lock);
 	if (layout == NULL)
 		return err->status;
@@ -426,13 +535,12 @@ bq_onednn_pack(const float *w, int k, int n, BqPrecision precision, void *packed
 	 * reorder converts fp32 to bf16 itself; int8 weights arrive quantized,
 	 * and the reorder adds the compensation oneDNN's int8 kernels need.
 	 */
-	if ((status = dnnl_memory_desc_init_by_tag(&source_desc, 2, (dnnl_dims_t) {k, n},
-											   int8 ? dnnl_s8 : dnnl_f32, dnnl_ba)) == dnnl_success &&
-		(status = dnnl_memory_create(&source, &source_desc, engine,
+	if ((status = desc_create(&source_desc, k, n, int8 ? dnnl_s8 : dnnl_f32, dnnl_ba)) == dnnl_success &&
+		(status = dnnl_memory_create(&source, desc_ref(&source_desc), engine,
 									 int8 ? (void *) quantized : (void *) w)) == dnnl_success &&
-		(status = dnnl_memory_create(&target, &target_desc, engine, packed)) == dnnl_success &&
-		(status = dnnl_reorder_primitive_desc_create(&pd, &source_desc, engine,
-													 &target_desc, engine, NULL)) == dnnl_success &&
+		(status = dnnl_memory_create(&target, target_desc, engine, packed)) == dnnl_success &&
+		(status = dnnl_reorder_primitive_desc_create(&pd, desc_ref(&source_desc), engine,
+													 target_desc, engine, NULL)) == dnnl_success &&
 		(status = dnnl_primitive_create(&reorder, pd)) == dnnl_success)
 	{
 		dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, source}, {DNNL_ARG_TO, target}};
@@ -444,6 +552,7 @@ bq_onednn_pack(const float *w, int k, int n, BqPrecision precision, void *packed
 	dnnl_primitive_desc_destroy(pd);
 	dnnl_memory_destroy(source);
 	dnnl_memory_destroy(target);
+	desc_destroy(source_desc);
 	free(quantized);
 	return status == dnnl_success ? BQ_OK : fail_status(err, status, "pack a weight matrix");
 }
@@ -498,34 +607,33 @@ static int
 compile_kernel(LinearKernel *kernel, int rows, int k, int n, BqPrecision precision,
 			   BqEpilogue epilogue, BqError *err)
 {
-	dnnl_matmul_desc_t desc;
 	dnnl_primitive_desc_t pd = NULL;
-	dnnl_memory_desc_t weights_desc;
+	MemoryDescRef weights_desc = NULL;
 	dnnl_status_t status;
 	const PackedLayout *layout;
 
 	pthread_mutex_lock(&onednn_lock);
 	layout = find_layout(k, n, precision, err);
 	if (layout != NULL)
-		weights_desc = layout->desc;
+		weights_desc = desc_ref(&layout->desc);
 	pthread_mutex_unlock(&onednn_lock);
 	if (layout == NULL)
 		return err->status;
 
+	/* the memory objects take their descriptors from the primitive's */
 	memset(kernel, 0, sizeof(*kernel));
-	if ((status = matmul_desc(&desc, rows, k, n, precision, &weights_desc,
-							  bias_in_product(precision, epilogue))) == dnnl_success &&
-		(status = dnnl_primitive_desc_create(&pd, &desc, NULL, engine, NULL)) == dnnl_success &&
+	if ((status = matmul_create(&pd, rows, k, n, precision, weights_desc,
+								bias_in_product(precision, epilogue))) == dnnl_success &&
 		(status = dnnl_primitive_create(&kernel->primitive, pd)) == dnnl_success &&
-		(status = dnnl_memory_create(&kernel->src, &desc.src_desc, engine,
-									 DNNL_MEMORY_NONE)) == dnnl_success &&
-		(status = dnnl_memory_create(&kernel->weights, &weights_desc, engine,
+		(status = dnnl_memory_create(&kernel->src, dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0),
+									 engine, DNNL_MEMORY_NONE)) == dnnl_success &&
+		(status = dnnl_memory_create(&kernel->weights, weights_desc, engine,
 									 DNNL_MEMORY_NONE)) == dnnl_success &&
 		(!bias_in_product(precision, epilogue) ||
-		 (status = dnnl_memory_create(&kernel->bias, &desc.bias_desc, engine,
-									  DNNL_MEMORY_NONE)) == dnnl_success) &&
-		(status = dnnl_memory_create(&kernel->dst, &desc.dst_desc, engine,
-									 DNNL_MEMORY_NONE)) == dnnl_success)
+		 (status = dnnl_memory_create(&kernel->bias, dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 1),
+									  engine, DNNL_MEMORY_NONE)) == dnnl_success) &&
+		(status = dnnl_memory_create(&kernel->dst, dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0),
+									 engine, DNNL_MEMORY_NONE)) == dnnl_success)
 	{
 		kernel->rows = rows;
 		kernel->k = k;
