@@ -319,8 +319,29 @@ write_file(const char *path, void *arg, BqError *err)
 }
 
 /*
- * Map the packed file (writing it first if it does not exist), check it is
- * the one 'specs' describes, and bind the layers to it.
+ * A packed file is read only by the oneDNN that wrote it: the name already
+ * holds the version, and the file's own record of it must agree (a file
+ * copied from another server, or renamed, is refused).
+ */
+static int
+check_packed_here(const BqSafetensors *file, BqError *err)
+{
+	char	   *writer = bq_safetensors_metadata(file, "onednn");
+	int			rc = BQ_OK;
+
+	if (writer == NULL || strcmp(writer, bq_onednn_version()) != 0)
+		rc = bq_fail(err, BQ_ERR_FORMAT,
+					 "packed weight file \"%s\" was written by oneDNN %s, not by the oneDNN %s "
+					 "running here; delete it", file->name, writer != NULL ? writer : "(unknown)",
+					 bq_onednn_version());
+	free(writer);
+	return rc;
+}
+
+/*
+ * Map the packed file (writing it first if it does not exist), check that
+ * this oneDNN wrote it and that it is the one 'specs' describes, and bind
+ * the layers to it.
  */
 static int
 pack_shared(BqPackedWeights *packed, const BqModel *model, const PackPlan *plan,
@@ -330,7 +351,7 @@ pack_shared(BqPackedWeights *packed, const BqModel *model, const PackPlan *plan,
 	int			matrices_end = plan->num_layers * LINEARS_PER_LAYER;
 	BqTensorSpec *specs = calloc((size_t) count, sizeof(BqTensorSpec));
 	char		(*names)[40] = calloc((size_t) count, sizeof(*names));
-	char		suffix[64];
+	char		suffix[128];
 	PackJob		job = {model, plan, specs, count, scratch};
 	BqSafetensors *file = NULL;
 	int			rc;
@@ -340,8 +361,8 @@ pack_shared(BqPackedWeights *packed, const BqModel *model, const PackPlan *plan,
 	else if ((rc = bq_cache_dir_make(cache_dir, err)) == BQ_OK)
 	{
 		file_specs(plan, specs, names);
-		snprintf(suffix, sizeof(suffix), ".packed-%s-%016" PRIx64 ".safetensors",
-				 bq_precision_name(plan->precision), plan->layout_hash);
+		snprintf(suffix, sizeof(suffix), ".packed-%s-onednn%s-%016" PRIx64 ".safetensors",
+				 bq_precision_name(plan->precision), bq_onednn_version(), plan->layout_hash);
 		packed->path = bq_cache_path(cache_dir, model->file->name, &model->file->identity, suffix);
 		if (packed->path == NULL)
 			rc = bq_fail(err, BQ_ERR_NOMEM, "out of memory packing the weights of \"%s\"",
@@ -350,6 +371,8 @@ pack_shared(BqPackedWeights *packed, const BqModel *model, const PackPlan *plan,
 	if (rc == BQ_OK &&
 		(file = bq_cache_open(packed->path, write_file, &job, err)) == NULL)
 		rc = err->status;
+	if (rc == BQ_OK)
+		rc = check_packed_here(file, err);
 	for (int t = 0; rc == BQ_OK && t < count; t++)
 	{
 		if (t >= file->count || strcmp(file->tensors[t].name, specs[t].name) != 0 ||

@@ -514,6 +514,26 @@ bq_safetensors_find(const BqSafetensors *st, const char *name)
 	return NULL;
 }
 
+char *
+bq_safetensors_metadata(const BqSafetensors *st, const char *key)
+{
+	uint64_t	header_len = 0;
+	BqError		err;
+	json_object *root;
+	json_object *meta;
+	json_object *value;
+	char	   *copy = NULL;
+
+	for (int i = 7; i >= 0; i--)
+		header_len = (header_len << 8) | st->bytes[i];
+	root = bq_json_parse((const char *) st->bytes + 8, (size_t) header_len, st->name, &err);
+	if (root != NULL && json_object_object_get_ex(root, "__metadata__", &meta) &&
+		json_object_object_get_ex(meta, key, &value))
+		copy = strdup(json_object_get_string(value));
+	json_object_put(root);
+	return copy;
+}
+
 /* ---- writing ------------------------------------------------------------ */
 
 struct BqSafetensorsWriter

@@ -96,6 +96,12 @@ BqSafetensors *bq_tensor_file_open(const char *path, const char *what,
 /* The tensor called 'name', or NULL. */
 const BqTensor *bq_safetensors_find(const BqSafetensors *st, const char *name);
 
+/*
+ * The "__metadata__" entry 'key' of a file that bq_safetensors_open or
+ * bq_safetensors_parse validated, malloc'd; NULL when it has none.
+ */
+char	   *bq_safetensors_metadata(const BqSafetensors *st, const char *key);
+
 /* Bytes per element of a dtype name from the format, or 0 if unknown. */
 size_t		bq_dtype_size(const char *dtype_name);
 

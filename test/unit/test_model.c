@@ -25,6 +25,7 @@
 #include "file_util.h"
 #include "model.h"
 #include "model_config.h"
+#include "packed_weights.h"
 #include "safetensors.h"
 
 #define FIXTURE "test/fixtures/tiny-model"
@@ -1226,6 +1227,84 @@ test_cache_dir_errors(void)
 	remove_dir(parent);
 }
 
+/* The first occurrence of 'text' in 'len' bytes of 'data', or NULL. */
+static char *
+find_bytes(char *data, size_t len, const char *text)
+{
+	size_t		n = strlen(text);
+
+	for (size_t i = 0; i + n <= len; i++)
+		if (memcmp(data + i, text, n) == 0)
+			return data + i;
+	return NULL;
+}
+
+/*
+ * Packed weights are named by the oneDNN version that packed them, and a
+ * file at that name whose own record names another version (one copied from
+ * a server with another oneDNN, simulated by changing the recorded version)
+ * is refused, not mapped; deleted, it is packed again.
+ */
+static void
+test_packed_cache_versions(void)
+{
+	char	   *cache = temp_model(false);
+	BqError		err;
+	BqModel    *model = bq_model_load(FIXTURE, &err);
+	BqPackedWeights *packed;
+	char		version_in_name[64];
+	char		other_version[32];
+	char	   *file;
+	char	   *recorded;
+	size_t		len;
+
+	CHECK(model != NULL);
+	if (model == NULL || bq_compute_engine() != BQ_ENGINE_ONEDNN)
+	{
+		if (model != NULL)
+			unit_skip("oneDNN does not run the products here, so nothing is packed");
+		bq_model_free(model);
+		remove_dir(cache);
+		return;
+	}
+	packed = bq_packed_weights_open(model, cache, BQ_PRECISION_FP32, &err);
+	CHECK(packed != NULL && packed->path != NULL);
+	if (packed == NULL || packed->path == NULL)
+		return;
+	snprintf(version_in_name, sizeof(version_in_name), "-onednn%s-", bq_onednn_version());
+	CHECK(strstr(packed->path, version_in_name) != NULL);
+
+	/* the same name, recording another version: every digit moved on by one */
+	file = bq_read_file(packed->path, &len, &err);
+	snprintf(other_version, sizeof(other_version), "%s", bq_onednn_version());
+	for (char *c = other_version; *c != '\0'; c++)
+		if (*c >= '0' && *c <= '9')
+			*c = (char) ('0' + (*c - '0' + 1) % 10);
+	recorded = file != NULL ? find_bytes(file, len, bq_onednn_version()) : NULL;
+	CHECK(recorded != NULL);
+	if (recorded != NULL)
+	{
+		memcpy(recorded, other_version, strlen(other_version));
+		CHECK_INT_EQ(bq_write_file(packed->path, file, len, false, &err), BQ_OK);
+	}
+	free(file);
+	bq_packed_weights_free(packed);
+
+	packed = bq_packed_weights_open(model, cache, BQ_PRECISION_FP32, &err);
+	CHECK(packed == NULL);
+	CHECK_INT_EQ(err.status, BQ_ERR_FORMAT);
+	CHECK(strstr(err.message, other_version) != NULL && strstr(err.message, "delete it") != NULL);
+	bq_packed_weights_free(packed);
+
+	remove_dir(cache);
+	cache = temp_model(false);
+	packed = bq_packed_weights_open(model, cache, BQ_PRECISION_FP32, &err);
+	CHECK(packed != NULL);
+	bq_packed_weights_free(packed);
+	bq_model_free(model);
+	remove_dir(cache);
+}
+
 /*
  * What bq_config_to_json writes (init-model's config.json) reads back the
  * same.
@@ -1275,5 +1354,6 @@ main(int argc, char **argv)
 	RUN_TEST(test_f16);
 	RUN_TEST(test_bf16);
 	RUN_TEST(test_cache_dir_errors);
+	RUN_TEST(test_packed_cache_versions);
 	UNIT_DONE();
 }
