@@ -45,7 +45,11 @@ extern const BqInterrupt bertqa_interrupt;
 int			bertqa_sqlstate(BqStatus status);
 
 /* ereport(ERROR) a core failure with the SQLSTATE its status calls for. */
+#if PG_VERSION_NUM >= 180000
+pg_noreturn void bertqa_report_error(const BqError *err, const char *context);
+#else
 void		bertqa_report_error(const BqError *err, const char *context) pg_attribute_noreturn();
+#endif
 
 /* Text in the server encoding <-> UTF-8 for the core. */
 char	   *bertqa_text_to_utf8(text *t, size_t *len);

@@ -67,13 +67,21 @@ static struct
 static void
 find_model_default_settings(void)
 {
+#if PG_VERSION_NUM >= 160000
+	int			count;
+	struct config_generic **records = get_guc_variables(&count);
+#else
 	struct config_generic **records = get_guc_variables();
 	int			count = GetNumConfigOptions();
+#endif
 
 	for (int i = 0; i < count; i++)
 		for (int j = 0; j < (int) lengthof(model_default_settings); j++)
 			if (strcmp(records[i]->name, model_default_settings[j].name) == 0)
 				model_default_settings[j].record = records[i];
+#if PG_VERSION_NUM >= 160000
+	pfree(records);				/* from 16 on, a palloc'd array of the records */
+#endif
 }
 
 /*

@@ -10,6 +10,9 @@
 
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
+#if PG_VERSION_NUM >= 160000
+#include "varatt.h"				/* VARDATA_ANY moved here in 16 */
+#endif
 
 /*
  * The text as UTF-8 (palloc'd or pointing into the datum) and its length.
