@@ -83,12 +83,22 @@ test: all unit-tests
 
 .PHONY: install-bertqa-extras uninstall-bertqa-extras unit-tests test
 
+# The same tests on other Debian releases, each in a chroot with its own
+# PostgreSQL and libraries (root only; see test/debian/run).
+test-debian13:
+	test/debian/run trixie
+
+test-debian-sid:
+	test/debian/run sid
+
+.PHONY: test-debian13 test-debian-sid
+
 # ---- fuzzing -----------------------------------------------------------------
 # libFuzzer targets (test/fuzz/fuzz_*.c) linked against the core rebuilt
 # with clang, AddressSanitizer and UndefinedBehaviorSanitizer in
 # test/fuzz/build.  'make fuzz-smoke' runs each for FUZZ_SECONDS.
 
-FUZZ_CC = clang-14
+FUZZ_CC = clang
 FUZZ_CFLAGS = -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=undefined -std=c11 -D_POSIX_C_SOURCE=200809L -D_GNU_SOURCE \
 	-Wall -Wno-unused-parameter $(PG_CPPFLAGS)
