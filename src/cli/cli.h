@@ -55,6 +55,12 @@ int			cli_for_each_input_line(const char *command,
 														long line_no, void *arg),
 									void *arg);
 
+/*
+ * The CPU as /proc/cpuinfo names it, with its family and model, e.g.
+ * "AMD EPYC (family 25, model 17)", for benchmark output.
+ */
+const char *cli_cpu_name(void);
+
 /* Milliseconds on the monotonic clock, for timing. */
 double		cli_now_ms(void);
 

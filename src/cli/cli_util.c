@@ -1,13 +1,15 @@
 /*
  * cli_util.c - helpers shared by the subcommands: error printing, line
- * reading, option value parsing.
+ * reading, option value parsing, the CPU's name.
  */
 #include "cli.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 /*
@@ -181,6 +183,53 @@ compare_doubles(const void *a, const void *b)
 	double		y = *(const double *) b;
 
 	return (x > y) - (x < y);
+}
+
+/*
+ * If 'line' is "<key><tabs>: value", the value (without its newline and
+ * anything that would need escaping in JSON) into 'out'.
+ */
+static void
+cpuinfo_value(const char *line, const char *key, char *out, size_t size)
+{
+	size_t		len = strlen(key);
+	size_t		n = 0;
+	const char *v;
+
+	if (out[0] != '\0' || strncmp(line, key, len) != 0 || (line[len] != '\t' && line[len] != ':') ||
+		(v = strchr(line, ':')) == NULL)
+		return;
+	for (v++; *v == ' '; v++)
+		;
+	for (; *v != '\n' && *v != '\0' && n + 1 < size; v++)
+		if (*v != '"' && *v != '\\')
+			out[n++] = *v;
+	out[n] = '\0';
+}
+
+const char *
+cli_cpu_name(void)
+{
+	static char name[256];
+	char		model_name[160] = "",
+				family[16] = "",
+				model[16] = "",
+				line[512];
+	FILE	   *f;
+
+	if (name[0] != '\0')
+		return name;
+	if ((f = fopen("/proc/cpuinfo", "r")) == NULL)
+		return "unknown CPU";
+	while (fgets(line, sizeof(line), f) != NULL && line[0] != '\n')
+	{
+		cpuinfo_value(line, "model name", model_name, sizeof(model_name));
+		cpuinfo_value(line, "cpu family", family, sizeof(family));
+		cpuinfo_value(line, "model", model, sizeof(model));
+	}
+	fclose(f);
+	snprintf(name, sizeof(name), "%s (family %s, model %s)", model_name, family, model);
+	return name;
 }
 
 /*

@@ -48,8 +48,8 @@ bench_usage(FILE *out)
 			"       bertqa bench --gemm [--threads T] [--precision P] [--runs R] [--warmup W]\n\n"
 			"Times the forward pass on random token ids and prints one JSON line\n"
 			"{\"times_ms\", \"median_ms\", \"min_ms\", \"gflops\", \"seq_len\", \"batch\", \"threads\",\n"
-			"\"precision\", \"kernels\"}: every run, their median and minimum, and what runs\n"
-			"the products (GFLOP/s counts the fp32 FLOPs whatever the precision)\n"
+			"\"precision\", \"kernels\", \"cpu\"}: every run, their median and minimum, what runs\n"
+			"the products and on which CPU (GFLOP/s counts the fp32 FLOPs whatever the precision)\n"
 			"(oneDNN, or OpenBLAS with BERTQA_SGEMM=openblas).\n"
 			"With --gemm, times one projection (X · Wᵀ) on BERT-base shapes (M=384)\n"
 			"instead: on oneDNN from packed weights, as the encoder runs it.\n"
@@ -129,8 +129,9 @@ bench_gemm(BqPrecision precision, int runs, int warmup)
 		fprintf(stderr, "bertqa bench: out of memory\n");
 		return 1;
 	}
-	printf("{\"threads\": %d, \"precision\": \"%s\", \"kernels\": \"%s\", \"gemm\": [",
-		   bq_compute_threads(), bq_precision_name(precision), bq_compute_kernels(precision));
+	printf("{\"cpu\": \"%s\", \"threads\": %d, \"precision\": \"%s\", \"kernels\": \"%s\", "
+		   "\"gemm\": [", cli_cpu_name(), bq_compute_threads(), bq_precision_name(precision),
+		   bq_compute_kernels(precision));
 	for (size_t s = 0; result == 0 && s < sizeof(gemm_shapes) / sizeof(gemm_shapes[0]); s++)
 	{
 		const GemmShape *g = &gemm_shapes[s];
@@ -248,10 +249,11 @@ bench_forward(const BenchSession *session, int seq_len, int runs, int warmup)
 		double		med = cli_median(times, runs);
 
 		printf("], \"median_ms\": %.3f, \"min_ms\": %.3f, \"gflops\": %.1f, \"seq_len\": %d, "
-			   "\"batch\": %d, \"threads\": %d, \"precision\": \"%s\", \"kernels\": \"%s\"}\n",
+			   "\"batch\": %d, \"threads\": %d, \"precision\": \"%s\", \"kernels\": \"%s\", "
+			   "\"cpu\": \"%s\"}\n",
 			   med, times[0], bq_encoder_flops(config, seq_len) * batch / (med * 1e6),
 			   seq_len, batch, bq_compute_threads(), bq_precision_name(precision),
-			   bq_compute_kernels(precision));
+			   bq_compute_kernels(precision), cli_cpu_name());
 	}
 	fflush(stdout);
 	result = 0;
@@ -354,8 +356,9 @@ bench_encoder(const char *model_dir, BqPrecision precision, int seq_len, int bat
 			BqPrecision used = bq_encoder_precision(session.enc);
 
 			printf("{\"ready\": true, \"threads\": %d, \"precision\": \"%s\", "
-				   "\"kernels\": \"%s\"}\n",
-				   bq_compute_threads(), bq_precision_name(used), bq_compute_kernels(used));
+				   "\"kernels\": \"%s\", \"cpu\": \"%s\"}\n",
+				   bq_compute_threads(), bq_precision_name(used), bq_compute_kernels(used),
+				   cli_cpu_name());
 			fflush(stdout);
 			result = cli_for_each_input_line("bench", serve_request, &defaults);
 		}

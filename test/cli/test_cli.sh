@@ -145,6 +145,8 @@ check "bench succeeds" test $? = 0
 for key in median_ms min_ms gflops seq_len batch threads; do
 	check "bench reports $key" grep -q "\"$key\"" "$tmp/bench.json"
 done
+cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1) (family $(sed -n 's/^cpu family[[:space:]]*: //p' /proc/cpuinfo | head -1), model $(sed -n 's/^model[[:space:]]*: //p' /proc/cpuinfo | head -1))"
+check "bench names the CPU" grep -qF "\"cpu\": \"$cpu\"" "$tmp/bench.json"
 printf '{"seq_len": 16, "runs": 2}\n{"seq_len": 8, "runs": 1, "warmup": 0}\n' |
 	$BQ bench --model "$tmp/random" --serve >"$tmp/serve.json"
 check "bench --serve answers two requests" test $? = 0
