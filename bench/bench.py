@@ -1,6 +1,7 @@
 """Side-by-side benchmark of bertqa, PyTorch and ONNX Runtime (see bench/run).
 
     bench.py compare --bertqa BIN --model DIR --work DIR [--rounds R] [--runs N]
+                     [--also NAME=COMMAND ...]
     bench.py torch-worker MODEL_DIR [fp32|bf16|int8]  (internal: JSON lines on stdin)
     bench.py export MODEL_DIR OUT.onnx       (internal: torch.onnx.export)
 
@@ -10,12 +11,15 @@ at start (one per engine and thread count; bertqa's is 'bertqa bench
 reloads its model between turns; the driver runs them in turn, a few runs
 each, round after round, so that a spell of load from other tenants of the
 machine falls on every engine alike, and pools each configuration's timed
-runs into one median.
+runs into one median.  --also adds another bertqa build, run by COMMAND (e.g.
+"chroot /var/cache/bertqa-chroot/trixie /build/bertqa/bertqa": the same tree
+built on another Debian release), timed in every cell beside the first.
 """
 
 import argparse
 import json
 import os
+import shlex
 import statistics
 import subprocess
 import sys
@@ -94,32 +98,32 @@ def worker_env(threads):
     return env
 
 
-def bertqa_logits(args, ids, types, precision="fp32", emulate=False):
+def bertqa_logits(args, bertqa, ids, types, precision="fp32", emulate=False):
     env = fast_blas_env(dict(os.environ))
     if emulate:
         # oneDNN's emulated kernels (see src/core/onednn.c): for the numbers only
         env["BERTQA_ONEDNN_ANY_KERNELS"] = "1"
-    out = subprocess.run([args.bertqa, "logits", "--model", args.model, "--threads", "1",
-                          "--precision", precision],
+    out = subprocess.run(bertqa + ["logits", "--model", args.model, "--threads", "1",
+                                   "--precision", precision],
                          input=json.dumps({"input_ids": ids, "token_type_ids": types}) + "\n",
                          capture_output=True, text=True, check=True, env=env)
     row = json.loads(out.stdout)
     return row["start_logits"], row["end_logits"]
 
 
-def bertqa_worker(args, threads, sgemm=None, precision="fp32"):
+def bertqa_worker(args, bertqa, threads, sgemm=None, precision="fp32"):
     """A 'bertqa bench --serve' process: the model loaded once, timings on request."""
     env = dict(os.environ)
     if sgemm is not None:
         env["BERTQA_SGEMM"] = sgemm
-    return Worker([args.bertqa, "bench", "--model", args.model, "--serve", "--threads",
-                   str(threads), "--precision", precision], env)
+    return Worker(bertqa + ["bench", "--model", args.model, "--serve", "--threads",
+                            str(threads), "--precision", precision], env)
 
 
-def bertqa_precision_runs(args, precision):
+def bertqa_precision_runs(args, bertqa, precision):
     """Whether this machine runs bertqa's 'precision' as itself (not as fp32)."""
-    out = subprocess.run([args.bertqa, "bench", "--model", args.model, "--seq-len", "8",
-                          "--runs", "1", "--warmup", "0", "--precision", precision],
+    out = subprocess.run(bertqa + ["bench", "--model", args.model, "--seq-len", "8",
+                                   "--runs", "1", "--warmup", "0", "--precision", precision],
                          capture_output=True, text=True, check=True)
     return json.loads(out.stdout)["precision"] == precision
 
@@ -152,25 +156,38 @@ def compare(args):
         subprocess.run([sys.executable, __file__, "export", args.model, onnx_path], check=True,
                        env=worker_env(2))
 
+    # every bertqa build: "bertqa" and those of --also, each run by its command
+    builds = [("bertqa", [args.bertqa])]
+    for also in args.also:
+        name, _, command = also.partition("=")
+        builds.append((name, shlex.split(command)))
     torch_workers = {t: Worker([sys.executable, __file__, "torch-worker", args.model], worker_env(t))
                      for t in THREADS}
     # reduced precisions at S=384 on 2 threads, where the issue sets its targets
-    low = [p for p in LOW_PRECISIONS if bertqa_precision_runs(args, p)]
+    low = [p for p in LOW_PRECISIONS if bertqa_precision_runs(args, [args.bertqa], p)]
     torch_low = {p: Worker([sys.executable, __file__, "torch-worker", args.model, p], worker_env(2))
                  for p in LOW_PRECISIONS}
     ort_workers = {t: Worker(["node", os.path.join(HERE, "ort_worker.js"), onnx_path, str(t)],
                              worker_env(t)) for t in THREADS}
-    bertqa_workers = {(name, t): bertqa_worker(args, t, sgemm) for t in THREADS
-                      for name, sgemm in (("bertqa", None), (OPENBLAS, "openblas"))}
-    bertqa_low = {p: bertqa_worker(args, 2, precision=p) for p in low}
+    bertqa_workers = {(name, t): bertqa_worker(args, bertqa, t) for t in THREADS
+                      for name, bertqa in builds}
+    bertqa_workers.update({(OPENBLAS, t): bertqa_worker(args, [args.bertqa], t, "openblas")
+                           for t in THREADS})
+    bertqa_low = {f"{name} {p}": bertqa_worker(args, bertqa, 2, precision=p)
+                  for name, bertqa in builds for p in LOW_PRECISIONS
+                  if bertqa_precision_runs(args, bertqa, p)}
 
-    # 1. the three engines agree on the logits of identical inputs
+    # 1. the engines agree on the logits of identical inputs
     agree = True
     for s in SEQ_LENS:
         ids, types = make_input(s, seed=s)
-        ref_start, ref_end = bertqa_logits(args, ids, types)
-        for name, worker in (("PyTorch", torch_workers[1]), ("ONNX Runtime", ort_workers[1])):
-            out = worker.ask({"cmd": "logits", "input_ids": ids, "token_type_ids": types})
+        ref_start, ref_end = bertqa_logits(args, [args.bertqa], ids, types)
+        peers = [(name, worker.ask({"cmd": "logits", "input_ids": ids, "token_type_ids": types}))
+                 for name, worker in (("PyTorch", torch_workers[1]), ("ONNX Runtime", ort_workers[1]))]
+        for name, bertqa in builds[1:]:
+            start, end = bertqa_logits(args, bertqa, ids, types)
+            peers.append((name, {"start": start, "end": end}))
+        for name, out in peers:
             diff = max(max_diff(ref_start, out["start"]), max_diff(ref_end, out["end"]))
             ok = diff <= LOGIT_TOLERANCE
             agree &= ok
@@ -179,7 +196,7 @@ def compare(args):
         # how far the reduced precisions move the logits (not a check: a measurement)
         fidelity = {}
         for p in LOW_PRECISIONS:
-            start, end = bertqa_logits(args, ids, types, p, emulate=p not in low)
+            start, end = bertqa_logits(args, [args.bertqa], ids, types, p, emulate=p not in low)
             name = f"bertqa {p}" + ("" if p in low else " (emulated)")
             fidelity[name] = (start + end, ref_start + ref_end)
         for p, w in torch_low.items():
@@ -201,12 +218,13 @@ def compare(args):
                        "runs": args.runs, "warmup": 1}
             bertqa_request = {"seq_len": s, "runs": args.runs, "warmup": 1}
             for t in THREADS:
-                engines = [("bertqa", bertqa_workers[("bertqa", t)], bertqa_request),
-                           ("PyTorch", torch_workers[t], request),
-                           ("ONNX Runtime", ort_workers[t], request),
-                           (OPENBLAS, bertqa_workers[(OPENBLAS, t)], bertqa_request)]
+                engines = [(name, bertqa_workers[(name, t)], bertqa_request)
+                           for name, _ in builds]
+                engines += [("PyTorch", torch_workers[t], request),
+                            ("ONNX Runtime", ort_workers[t], request),
+                            (OPENBLAS, bertqa_workers[(OPENBLAS, t)], bertqa_request)]
                 if s == 384 and t == 2:
-                    engines += [(f"bertqa {p}", w, bertqa_request) for p, w in bertqa_low.items()]
+                    engines += [(name, w, bertqa_request) for name, w in bertqa_low.items()]
                     engines += [(f"PyTorch {p}", w, request) for p, w in torch_low.items()]
                 # rotate the order each round so no engine always runs first
                 k = rnd % len(engines)
@@ -234,8 +252,9 @@ def compare(args):
     for s in SEQ_LENS:
         for t in THREADS:
             ort_median = statistics.median(times[("ONNX Runtime", s, t)])
-            names = ["bertqa", OPENBLAS, "PyTorch", "ONNX Runtime"]
-            names += [f"{engine} {p}" for p in LOW_PRECISIONS for engine in ("bertqa", "PyTorch")]
+            names = [name for name, _ in builds] + [OPENBLAS, "PyTorch", "ONNX Runtime"]
+            names += [f"{engine} {p}" for p in LOW_PRECISIONS
+                      for engine in [name for name, _ in builds] + ["PyTorch"]]
             for name in names:
                 if (name, s, t) not in times:
                     continue
@@ -303,6 +322,8 @@ def main():
     parser.add_argument("--work", required=True)
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--also", action="append", default=[], metavar="NAME=COMMAND",
+                        help="another bertqa build to time beside the first")
     return compare(parser.parse_args())
 
 
