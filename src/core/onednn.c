@@ -32,17 +32,15 @@
 #include "kernels.h"
 
 /*
- * oneDNN 3 made memory descriptors opaque handles, created and destroyed
- * through functions, and creates a matmul's primitive descriptor directly
- * where 2.x first filled an operation descriptor.  MemoryDesc is what this
- * file keeps (a value in 2.x, a handle in 3.x), MemoryDescRef what oneDNN's
- * functions take; the helpers below are the only places that differ.
+ * oneDNN 3 made memory descriptors (dnnl_memory_desc_t) opaque handles,
+ * created and destroyed through functions, where 2.x had plain values, and
+ * creates a matmul's primitive descriptor directly where 2.x first filled an
+ * operation descriptor.  MemoryDescRef is what oneDNN's functions take for
+ * a descriptor; the helpers below are the only places that differ.
  */
 #if DNNL_VERSION_MAJOR >= 3
-typedef dnnl_memory_desc_t MemoryDesc;
 typedef const_dnnl_memory_desc_t MemoryDescRef;
 #else
-typedef dnnl_memory_desc_t MemoryDesc;
 typedef const dnnl_memory_desc_t *MemoryDescRef;
 #endif
 
@@ -63,7 +61,7 @@ typedef struct PackedLayout
 	int			k;
 	int			n;
 	BqPrecision precision;
-	MemoryDesc	desc;			/* oneDNN's blocked layout for this weight */
+	dnnl_memory_desc_t desc;	/* oneDNN's blocked layout for this weight */
 	size_t		bytes;
 	uint64_t	hash;
 } PackedLayout;
@@ -171,7 +169,7 @@ bq_onednn_version(void)
  * (dnnl_ab: row-major; dnnl_format_tag_any: the primitive's choice).
  */
 static dnnl_status_t
-desc_create(MemoryDesc *desc, int64_t rows, int64_t cols, dnnl_data_type_t type,
+desc_create(dnnl_memory_desc_t *desc, int64_t rows, int64_t cols, dnnl_data_type_t type,
 			dnnl_format_tag_t tag)
 {
 	dnnl_dims_t dims = {rows, cols};
@@ -185,7 +183,7 @@ desc_create(MemoryDesc *desc, int64_t rows, int64_t cols, dnnl_data_type_t type,
 
 /* Release a descriptor from desc_create or desc_copy (nothing to do in 2.x). */
 static void
-desc_destroy(MemoryDesc desc)
+desc_destroy(dnnl_memory_desc_t desc)
 {
 #if DNNL_VERSION_MAJOR >= 3
 	dnnl_memory_desc_destroy(desc);
@@ -196,7 +194,7 @@ desc_destroy(MemoryDesc desc)
 
 /* What oneDNN's functions take for a descriptor this file keeps. */
 static MemoryDescRef
-desc_ref(const MemoryDesc *desc)
+desc_ref(const dnnl_memory_desc_t *desc)
 {
 #if DNNL_VERSION_MAJOR >= 3
 	return *desc;
@@ -207,7 +205,7 @@ desc_ref(const MemoryDesc *desc)
 
 /* A copy of a descriptor a primitive descriptor owns, to keep after it. */
 static dnnl_status_t
-desc_copy(MemoryDesc *copy, MemoryDescRef from)
+desc_copy(dnnl_memory_desc_t *copy, MemoryDescRef from)
 {
 #if DNNL_VERSION_MAJOR >= 3
 	return dnnl_memory_desc_clone(copy, from);
@@ -292,7 +290,7 @@ static dnnl_status_t
 matmul_create(dnnl_primitive_desc_t *pd, int rows, int k, int n, BqPrecision precision,
 			  MemoryDescRef weights, bool with_bias)
 {
-	MemoryDesc	src = {0},
+	dnnl_memory_desc_t src = {0},
 				bias = {0},
 				dst = {0};
 	bool		int8 = precision == BQ_PRECISION_INT8;
@@ -338,7 +336,7 @@ bias_in_product(BqPrecision precision, BqEpilogue epilogue)
 static dnnl_status_t
 probe_create(dnnl_primitive_desc_t *pd, int k, int n, BqPrecision precision)
 {
-	MemoryDesc	any = {0};
+	dnnl_memory_desc_t any = {0};
 	dnnl_status_t status;
 
 	if ((status = desc_create(&any, k, n, input_type(precision), dnnl_format_tag_any)) == dnnl_success)
@@ -504,7 +502,7 @@ int
 bq_onednn_pack(const float *w, int k, int n, BqPrecision precision, void *packed,
 			   float *scales, BqError *err)
 {
-	MemoryDesc	source_desc = {0};
+	dnnl_memory_desc_t source_desc = {0};
 	MemoryDescRef target_desc = NULL;
 	dnnl_memory_t source = NULL,
 				target = NULL;
