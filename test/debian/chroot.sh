@@ -5,10 +5,10 @@
 # making was interrupted is made again), mounts /proc, /sys, /dev/shm and
 # /dev/pts, copies this tree (tracked files and untracked, unignored ones,
 # as they are now) into its /build/bertqa, and sets $chroot_root.  At exit,
-# whatever happens, anything still running inside (a server a killed test
-# left behind) is stopped and everything mounted is unmounted.  Needs root.
-# 'in_chroot COMMAND...' runs a command inside, in /build/bertqa, with a
-# clean environment.
+# whatever happens (it sets the shell's EXIT trap), anything still running
+# inside (a server a killed test left behind) is stopped and everything
+# mounted is unmounted.  Needs root.  'in_chroot COMMAND...' runs a command
+# inside, in /build/bertqa, with a clean environment.
 
 chroot_mounts=()
 
