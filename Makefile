@@ -8,7 +8,11 @@ MODULE_big = bertqa
 DATA = $(wildcard sql/bertqa--*.sql)
 REGRESS = $(patsubst sql/%.sql,%,$(filter-out sql/bertqa--%,$(wildcard sql/*.sql)))
 
-CORE_SRCS = $(wildcard src/core/*.c)
+# The core, by concern: text (vocabularies, tokenizers), model (weight files
+# and configurations), compute (the forward pass), squad (windows,
+# post-processing, datasets, scoring), util.  Headers are included by name.
+CORE_DIRS = $(patsubst %/,%,$(wildcard src/core/*/))
+CORE_SRCS = $(wildcard src/core/*/*.c)
 PG_SRCS = $(wildcard src/pg/*.c)
 CLI_SRCS = $(wildcard src/cli/*.c)
 CORE_OBJS = $(CORE_SRCS:.c=.o)
@@ -18,10 +22,11 @@ OBJS = $(CORE_OBJS) $(PG_SRCS:.c=.o)
 DEPS_PKGS = icu-uc icu-i18n json-c libarchive yaml-0.1
 # -MMD -MP: every object records the headers it read, so that changing a
 # header (a struct's layout) rebuilds everything that uses it.
-PG_CPPFLAGS = -Isrc/core $(shell pkg-config --cflags $(DEPS_PKGS)) -MMD -MP
+PG_CPPFLAGS = $(addprefix -I,$(CORE_DIRS)) $(shell pkg-config --cflags $(DEPS_PKGS)) -MMD -MP
 # oneDNN (Debian libdnnl-dev) has no pkg-config file; it runs on OpenMP (libgomp).
 SHLIB_LINK = $(shell pkg-config --libs $(DEPS_PKGS)) -ldnnl -fopenmp -ldl -lm -lpthread
-EXTRA_CLEAN = bertqa $(CLI_OBJS) test/unit/*.o test/unit/*.d src/*/*.d $(UNIT_TESTS) results regression.diffs regression.out
+EXTRA_CLEAN = bertqa $(CLI_OBJS) test/unit/*.o test/unit/*.d src/*/*.d src/core/*/*.d $(UNIT_TESTS) \
+	results regression.diffs regression.out
 
 # The core is plain C11 (with OpenMP loops); PostgreSQL's warning flags stay on for it.
 $(CORE_OBJS) $(CLI_OBJS): CFLAGS += -std=c11 -D_POSIX_C_SOURCE=200809L -Wno-declaration-after-statement
@@ -37,7 +42,7 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
--include $(wildcard src/*/*.d test/unit/*.d)
+-include $(wildcard src/*/*.d src/core/*/*.d test/unit/*.d)
 
 # ---- the command-line tool -------------------------------------------------
 
@@ -104,13 +109,14 @@ FUZZ_CFLAGS = -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-Wall -Wno-unused-parameter $(PG_CPPFLAGS)
 FUZZ_BUILD = test/fuzz/build
 # The parsers; not the encoder and what runs it (OpenMP, oneDNN).
-FUZZ_CORE_SRCS = $(filter-out $(addprefix src/core/,compute.c encoder.c onednn.c packed_weights.c qa.c),$(CORE_SRCS))
+FUZZ_CORE_SRCS = $(filter-out $(addprefix src/core/,compute/compute.c compute/encoder.c \
+	compute/onednn.c compute/packed_weights.c squad/qa.c),$(CORE_SRCS))
 FUZZ_CORE_OBJS = $(patsubst src/core/%.c,$(FUZZ_BUILD)/core/%.o,$(FUZZ_CORE_SRCS))
 FUZZ_TARGETS = $(patsubst test/fuzz/%.c,$(FUZZ_BUILD)/%,$(wildcard test/fuzz/fuzz_*.c))
 FUZZ_SECONDS ?= 60
 EXTRA_CLEAN += $(FUZZ_BUILD)
 
-$(FUZZ_BUILD)/core/%.o: src/core/%.c src/core/*.h
+$(FUZZ_BUILD)/core/%.o: src/core/%.c src/core/*/*.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 

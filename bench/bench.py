@@ -101,7 +101,7 @@ def worker_env(threads):
 def bertqa_logits(args, bertqa, ids, types, precision="fp32", emulate=False):
     env = fast_blas_env(dict(os.environ))
     if emulate:
-        # oneDNN's emulated kernels (see src/core/onednn.c): for the numbers only
+        # oneDNN's emulated kernels (see src/core/compute/onednn.c): for the numbers only
         env["BERTQA_ONEDNN_ANY_KERNELS"] = "1"
     out = subprocess.run(bertqa + ["logits", "--model", args.model, "--threads", "1",
                                    "--precision", precision],

@@ -94,7 +94,7 @@ unit_max_abs_diff(const float *a, const float *b, int n)
 
 /*
  * Let bf16 run on oneDNN's emulation where the CPU has no bf16 kernels
- * (see src/core/onednn.c), so its numbers are measured on any CPU.  Call it
+ * (see src/core/compute/onednn.c), so its numbers are measured on any CPU.  Call it
  * just before the first bf16 encoder, after the signal tests: the emulated
  * kernels must never see a signal.
  */
