@@ -35,6 +35,7 @@ CREATE FUNCTION qa_model_info()
 RETURNS TABLE (
 	path text,
 	format text,
+	family text,
 	layers integer,
 	hidden_size integer,
 	heads integer,

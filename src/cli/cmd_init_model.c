@@ -1,12 +1,14 @@
 /*
- * cmd_init_model.c - "bertqa init-model": write a randomly initialised BERT
- * question-answering model (config.json, vocab.txt, model.safetensors) of
- * any size, for benchmarks and tests that need a real-sized model but no
- * real weights.
+ * cmd_init_model.c - "bertqa init-model": write a randomly initialised
+ * question-answering model of any family and size (config.json, vocab.txt,
+ * model.safetensors, under Hugging Face's names), for benchmarks and tests
+ * that need a real-sized model but no real weights.
  *
  * Weights follow BERT's initialisation: N(0, 0.02) matrices and
  * embeddings, LayerNorm gamma 1 and beta 0, zero biases, drawn from a
- * seeded generator so the same options give the same file.
+ * seeded generator so the same options give the same file.  --init random
+ * draws gammas (1 + N(0, 0.1)), betas and biases (N(0, 0.1)) too, so that a
+ * test comparing logits sees every tensor at work.
  */
 #include "cli.h"
 
@@ -23,24 +25,41 @@
 #include "vocab.h"
 
 #define INIT_STDDEV 0.02
+#define RANDOM_INIT_STDDEV 0.1
 
 static void
 init_model_usage(FILE *out)
 {
 	fprintf(out,
-			"usage: bertqa init-model --out DIR [--layers N] [--hidden N] [--heads N]\n"
-			"                         [--intermediate N] [--seed N] [--vocab FILE]\n\n"
-			"Writes a randomly initialised BERT question-answering model to DIR:\n"
-			"config.json, vocab.txt and model.safetensors (F32).\n\n"
+			"usage: bertqa init-model --out DIR [--family F] [--layers N] [--hidden N] [--heads N]\n"
+			"                         [--intermediate N] [--embedding-size N] [--init I]\n"
+			"                         [--seed N] [--vocab FILE]\n\n"
+			"Writes a randomly initialised question-answering model to DIR:\n"
+			"config.json, vocab.txt and model.safetensors (F32), as Hugging Face\n"
+			"names them for the family.\n\n"
 			"  --out DIR           output directory (created if missing)\n"
+			"  --family F          bert, distilbert or electra (default bert)\n"
 			"  --layers N          transformer layers (default 12)\n"
 			"  --hidden N          hidden size (default 768)\n"
 			"  --heads N           attention heads (default 12)\n"
 			"  --intermediate N    feed-forward size (default 3072)\n"
+			"  --embedding-size N  ELECTRA's embedding width (default: the hidden size)\n"
+			"  --init I            bert (BERT's initialisation, default) or random\n"
+			"                      (gains, betas and biases drawn too)\n"
 			"  --seed N            random seed (default 1)\n"
 			"  --vocab FILE        vocabulary to copy (default: the bundled model's,\n"
 			"                      %s/vocab.txt)\n"
 			"  --help              show this help\n", BQ_BUNDLED_MODEL_DIR);
+}
+
+/* Whether 'name' ends with 'suffix'. */
+static bool
+ends_with(const char *name, const char *suffix)
+{
+	size_t		len = strlen(name),
+				n = strlen(suffix);
+
+	return len >= n && strcmp(name + len - n, suffix) == 0;
 }
 
 /*
@@ -49,11 +68,9 @@ init_model_usage(FILE *out)
 static double
 constant_init(const char *name)
 {
-	size_t		len = strlen(name);
-
-	if (len >= 16 && strcmp(name + len - 16, "LayerNorm.weight") == 0)
+	if (ends_with(name, "LayerNorm.weight") || ends_with(name, "layer_norm.weight"))
 		return 1.0;
-	if (len >= 5 && strcmp(name + len - 5, ".bias") == 0)
+	if (ends_with(name, ".bias"))
 		return 0.0;
 	return NAN;
 }
@@ -62,12 +79,14 @@ constant_init(const char *name)
 typedef struct RandomWeights
 {
 	CliRandom	rng;
+	bool		all_random;		/* --init random */
 	int64_t		parameters;		/* floats written so far */
 } RandomWeights;
 
 /*
- * Weight 'index': its constant initial value (LayerNorm gains, biases) or
- * N(0, INIT_STDDEV) draws, in 'scratch'.
+ * Weight 'index': its constant initial value (LayerNorm gains, biases),
+ * with --init random plus N(0, RANDOM_INIT_STDDEV) draws, or N(0,
+ * INIT_STDDEV) draws, in 'scratch'.
  */
 static const void *
 random_weight(int index, const BqWeightSpec *spec, size_t elements, float *scratch,
@@ -77,7 +96,14 @@ random_weight(int index, const BqWeightSpec *spec, size_t elements, float *scrat
 	double		value = constant_init(spec->name);
 
 	for (size_t j = 0; j < elements; j++)
-		scratch[j] = (float) (isnan(value) ? cli_random_normal(&state->rng, INIT_STDDEV) : value);
+	{
+		if (isnan(value))
+			scratch[j] = (float) cli_random_normal(&state->rng, INIT_STDDEV);
+		else if (state->all_random)
+			scratch[j] = (float) (value + cli_random_normal(&state->rng, RANDOM_INIT_STDDEV));
+		else
+			scratch[j] = (float) value;
+	}
 	state->parameters += (int64_t) elements;
 	return scratch;
 }
@@ -86,12 +112,12 @@ random_weight(int index, const BqWeightSpec *spec, size_t elements, float *scrat
  * Stream every weight into 'path', generated tensor by tensor.
  */
 static int
-write_weights(const char *path, const BqConfig *config, uint64_t seed, int64_t *parameters,
-			  BqError *err)
+write_weights(const char *path, const BqConfig *config, uint64_t seed, bool all_random,
+			  int64_t *parameters, BqError *err)
 {
 	char		seed_text[32];
 	const char *metadata[] = {"format", "pt", "bertqa_init_seed", seed_text, NULL};
-	RandomWeights state = {{seed}, 0};
+	RandomWeights state = {{seed}, all_random, 0};
 	int			rc;
 
 	snprintf(seed_text, sizeof(seed_text), "%llu", (unsigned long long) seed);
@@ -143,7 +169,11 @@ cmd_init_model(int argc, char **argv)
 	const char *vocab_path = BQ_BUNDLED_MODEL_DIR "/vocab.txt";
 	bool		vocab_given = false;
 	int			seed = 1;
-	BqConfig	config = {0, 768, 12, 12, 3072, 512, 2, 1e-12f, true};
+	BqConfig	config = {.family = BQ_FAMILY_BERT, .hidden_size = 768, .num_layers = 12,
+		.num_heads = 12, .intermediate_size = 3072, .max_position_embeddings = 512,
+	.type_vocab_size = 2, .layer_norm_eps = 1e-12f, .lowercase = true};
+	int32_t		embedding_size = 0;
+	bool		all_random = false;
 	BqError		err;
 	BqVocab    *vocab;
 	char	   *path;
@@ -178,6 +208,28 @@ cmd_init_model(int argc, char **argv)
 		else if (strcmp(opt, "--intermediate") == 0)
 			ok = cli_parse_int("init-model", opt, argv[++i], 1, BQ_MAX_INTERMEDIATE_SIZE,
 							   &config.intermediate_size);
+		else if (strcmp(opt, "--embedding-size") == 0)
+			ok = cli_parse_int("init-model", opt, argv[++i], 1, BQ_MAX_HIDDEN_SIZE, &embedding_size);
+		else if (strcmp(opt, "--family") == 0)
+		{
+			const char *name = argv[++i];
+
+			ok = false;
+			for (int f = 0; f < BQ_FAMILIES && !ok; f++)
+				if ((ok = strcmp(name, bq_family_name((BqFamily) f)) == 0))
+					config.family = (BqFamily) f;
+			if (!ok)
+				return cli_usage_error("init-model", "--family must be bert, distilbert or electra, not \"%s\"",
+									   name);
+		}
+		else if (strcmp(opt, "--init") == 0)
+		{
+			const char *init = argv[++i];
+
+			if (strcmp(init, "bert") != 0 && strcmp(init, "random") != 0)
+				return cli_usage_error("init-model", "--init must be bert or random, not \"%s\"", init);
+			all_random = strcmp(init, "random") == 0;
+		}
 		else if (strcmp(opt, "--seed") == 0)
 			ok = cli_parse_int("init-model", opt, argv[++i], 0, INT32_MAX, &seed);
 		else
@@ -190,6 +242,11 @@ cmd_init_model(int argc, char **argv)
 	if (config.hidden_size % config.num_heads != 0)
 		return cli_usage_error("init-model", "--hidden %d is not a multiple of --heads %d",
 							   config.hidden_size, config.num_heads);
+	if (embedding_size != 0 && config.family != BQ_FAMILY_ELECTRA)
+		return cli_usage_error("init-model", "--embedding-size is an ELECTRA option");
+	config.embedding_size = embedding_size != 0 ? embedding_size : config.hidden_size;
+	if (config.family == BQ_FAMILY_DISTILBERT)
+		config.type_vocab_size = 0;
 
 	vocab = bq_vocab_load(vocab_path, &err);
 	if (vocab == NULL)
@@ -220,7 +277,7 @@ cmd_init_model(int argc, char **argv)
 	if (rc == BQ_OK)
 	{
 		path = bq_model_path(out_dir, "model.safetensors");
-		rc = path != NULL ? write_weights(path, &config, (uint64_t) seed, &parameters, &err) :
+		rc = path != NULL ? write_weights(path, &config, (uint64_t) seed, all_random, &parameters, &err) :
 			bq_fail(&err, BQ_ERR_NOMEM, "out of memory");
 		free(path);
 	}
@@ -229,8 +286,9 @@ cmd_init_model(int argc, char **argv)
 		cli_report(&err);
 		return 1;
 	}
-	printf("wrote %s: %d layers, hidden %d, %d heads, intermediate %d, vocabulary %d, %lld parameters\n",
-		   out_dir, config.num_layers, config.hidden_size, config.num_heads,
-		   config.intermediate_size, config.vocab_size, (long long) parameters);
+	printf("wrote %s: %s, %d layers, hidden %d, %d heads, intermediate %d, vocabulary %d, "
+		   "%lld parameters\n", out_dir, bq_family_name(config.family), config.num_layers,
+		   config.hidden_size, config.num_heads, config.intermediate_size, config.vocab_size,
+		   (long long) parameters);
 	return 0;
 }

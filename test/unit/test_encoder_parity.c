@@ -457,9 +457,10 @@ product_flops(double m, double k, double n)
 }
 
 /*
- * The products of a forward pass over 'seq' tokens, one by one: per layer
- * the Q, K and V projections, each head's scores and weighted sum, the
- * attention output and the feed-forward's two products; then the QA head.
+ * The products of a forward pass over 'seq' tokens, one by one: ELECTRA's
+ * projection of narrower embeddings; per layer the Q, K and V projections,
+ * each head's scores and weighted sum, the attention output and the
+ * feed-forward's two products; then the QA head.
  */
 static double
 forward_flops(const BqConfig *c, double seq)
@@ -467,6 +468,8 @@ forward_flops(const BqConfig *c, double seq)
 	double		h = c->hidden_size;
 	double		head = h / c->num_heads;
 	double		layer = 0.0;
+	double		embeddings = c->embedding_size != c->hidden_size ?
+		product_flops(seq, c->embedding_size, h) : 0.0;
 
 	for (int projection = 0; projection < 3; projection++)
 		layer += product_flops(seq, h, h);
@@ -475,18 +478,23 @@ forward_flops(const BqConfig *c, double seq)
 	layer += product_flops(seq, h, h);
 	layer += product_flops(seq, h, c->intermediate_size) +
 		product_flops(seq, c->intermediate_size, h);
-	return c->num_layers * layer + product_flops(seq, h, 2);
+	return embeddings + c->num_layers * layer + product_flops(seq, h, 2);
 }
 
 static void
 test_flops(void)
 {
-	BqConfig	base = {30522, 768, 12, 12, 3072, 512, 2, 1e-12f, true};
+	BqConfig	base = {.vocab_size = 30522, .embedding_size = 768, .hidden_size = 768,
+		.num_layers = 12, .num_heads = 12, .intermediate_size = 3072,
+	.max_position_embeddings = 512, .type_vocab_size = 2, .layer_norm_eps = 1e-12f};
 
 	CHECK_NEAR(bq_encoder_flops(&base, 384), 70666813440.0, 0.5);
 	CHECK_NEAR(bq_encoder_flops(&base, 384), forward_flops(&base, 384), 0.5);
 	CHECK_NEAR(bq_encoder_flops(&model->config, 10), forward_flops(&model->config, 10), 0.5);
 	CHECK_NEAR(bq_encoder_flops(&model->config, 1), forward_flops(&model->config, 1), 0.5);
+	base.embedding_size = 128;	/* an ELECTRA: embeddings projected to H */
+	CHECK_NEAR(bq_encoder_flops(&base, 384), forward_flops(&base, 384), 0.5);
+	CHECK(bq_encoder_flops(&base, 384) > 70666813440.0);
 }
 
 int

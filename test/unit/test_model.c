@@ -743,9 +743,35 @@ test_broken_directories(void)
 	set_config(dir, "hidden_act", json_object_new_string("gelu_new"));
 	expect_load_failure(dir, BQ_ERR_UNSUPPORTED, "hidden_act \"gelu_new\"");
 	set_config(dir, "hidden_act", json_object_new_string("gelu"));
-	set_config(dir, "model_type", json_object_new_string("roberta"));
-	expect_load_failure(dir, BQ_ERR_UNSUPPORTED, "model_type \"roberta\"");
+	set_config(dir, "model_type", json_object_new_string("xlnet"));
+	expect_load_failure(dir, BQ_ERR_UNSUPPORTED,
+						"model_type \"xlnet\" is not supported; bertqa runs bert, distilbert and electra");
 	set_config(dir, "model_type", json_object_new_string("bert"));
+	set_config(dir, "position_embedding_type", json_object_new_string("relative_key"));
+	expect_load_failure(dir, BQ_ERR_UNSUPPORTED, "position_embedding_type \"relative_key\" is not supported");
+	set_config(dir, "position_embedding_type", json_object_new_string("absolute"));
+
+	/*
+	 * Another family's configuration over BERT's weights: its own keys are
+	 * required, its options checked, and a missing tensor is named.
+	 */
+	set_config(dir, "model_type", json_object_new_string("distilbert"));
+	expect_load_failure(dir, BQ_ERR_FORMAT, "lacks the field \"dim\"");
+	set_config(dir, "dim", json_object_new_int(64));
+	set_config(dir, "n_layers", json_object_new_int(2));
+	set_config(dir, "n_heads", json_object_new_int(4));
+	set_config(dir, "hidden_dim", json_object_new_int(256));
+	set_config(dir, "activation", json_object_new_string("relu"));
+	expect_load_failure(dir, BQ_ERR_UNSUPPORTED, "activation \"relu\" is not supported");
+	set_config(dir, "activation", json_object_new_string("gelu"));
+	set_config(dir, "sinusoidal_pos_embds", json_object_new_boolean(true));
+	expect_load_failure(dir, BQ_ERR_UNSUPPORTED, "sinusoidal_pos_embds true is not supported");
+	set_config(dir, "sinusoidal_pos_embds", json_object_new_boolean(false));
+	expect_load_failure(dir, BQ_ERR_FORMAT, "lacks the tensor \"distilbert.embeddings.word_embeddings.weight\"");
+	set_config(dir, "model_type", json_object_new_string("electra"));
+	set_config(dir, "embedding_size", json_object_new_int(32));
+	expect_load_failure(dir, BQ_ERR_FORMAT, "lacks the tensor \"electra.embeddings.word_embeddings.weight\"");
+	copy_file(FIXTURE "/config.json", path_in(dir, "config.json"));
 	set_config(dir, "num_attention_heads", json_object_new_int(5));
 	expect_load_failure(dir, BQ_ERR_FORMAT, "hidden_size 64 is not a multiple of num_attention_heads 5");
 	set_config(dir, "num_attention_heads", json_object_new_string("4"));
@@ -1312,7 +1338,9 @@ test_packed_cache_versions(void)
 static void
 test_config_round_trip(void)
 {
-	BqConfig	config = {30522, 768, 12, 12, 3072, 512, 2, 1e-5f, false};
+	BqConfig	config = {.vocab_size = 30522, .embedding_size = 768, .hidden_size = 768,
+		.num_layers = 12, .num_heads = 12, .intermediate_size = 3072,
+	.max_position_embeddings = 512, .type_vocab_size = 2, .layer_norm_eps = 1e-5f};
 	BqConfig	back;
 	BqError		err;
 	json_object *obj = bq_config_to_json(&config);

@@ -1,5 +1,6 @@
 /*
- * encoder.c - BERT forward pass with the extractive-QA head, fp32.
+ * encoder.c - the forward pass of BERT (and of DistilBERT and ELECTRA,
+ * which differ only in their embeddings) with the extractive-QA head.
  *
  * All sequences of a call are packed one after another into a single
  * [tokens][H] activation matrix: the position-wise parts (projections,
@@ -43,6 +44,7 @@ struct BqEncoder
 	int			token_capacity;	/* rows the activation buffers hold */
 	int			seq_capacity;	/* longest sequence 'attention' has room for */
 	int			thread_capacity;	/* threads 'attention' has room for */
+	float	   *embedded;		/* [tokens][E]: embeddings before their projection; NULL if E = H */
 	float	   *hidden;			/* [tokens][H]: the layer input and output */
 	float	   *qkv;			/* [tokens][3H]: query | key | value */
 	float	   *context;		/* [tokens][H]: attention output, heads side by side */
@@ -85,6 +87,7 @@ bq_encoder_new(const BqModel *model, BqPrecision precision, BqError *err)
 static void
 free_workspace(BqEncoder *enc)
 {
+	free(enc->embedded);
 	free(enc->hidden);
 	free(enc->qkv);
 	free(enc->context);
@@ -92,7 +95,8 @@ free_workspace(BqEncoder *enc)
 	free(enc->ffn);
 	free(enc->attention);
 	free(enc->logits);
-	enc->hidden = enc->qkv = enc->context = enc->sum = enc->ffn = enc->attention = enc->logits = NULL;
+	enc->embedded = enc->hidden = enc->qkv = enc->context = enc->sum = enc->ffn = NULL;
+	enc->attention = enc->logits = NULL;
 	enc->token_capacity = 0;
 	enc->seq_capacity = 0;
 	enc->thread_capacity = 0;
@@ -152,6 +156,9 @@ reserve(BqEncoder *enc, int tokens, int seq_len, BqError *err)
 	free_workspace(enc);
 	n = (size_t) tokens;
 	attention_floats = bq_attention_scratch_floats(seq_len, c->hidden_size / c->num_heads);
+	if (c->embedding_size != c->hidden_size &&
+		(enc->embedded = alloc_floats(n * (size_t) c->embedding_size)) == NULL)
+		return bq_fail(err, BQ_ERR_NOMEM, "out of memory for the embeddings of %d tokens", tokens);
 	enc->hidden = alloc_floats(n * h);
 	enc->qkv = alloc_floats(n * 3 * h);
 	enc->context = alloc_floats(n * h);
@@ -176,15 +183,15 @@ reserve(BqEncoder *enc, int tokens, int seq_len, BqError *err)
 /* ---- the forward pass ----------------------------------------------------- */
 
 /*
- * out = LayerNorm(x + residual) * gamma + beta over 'rows' rows of width H
+ * out = LayerNorm(x + residual) * gamma + beta over 'rows' rows of 'width'
  * (see bq_add_layer_norm), the rows split among the threads.
  */
 static void
-layer_norm(BqEncoder *enc, float *out, float *x, const float *residual, int rows,
+layer_norm(BqEncoder *enc, float *out, float *x, const float *residual, int rows, int width,
 		   const float *gamma, const float *beta)
 {
 	const BqConfig *c = &enc->model->config;
-	size_t		h = (size_t) c->hidden_size;
+	size_t		h = (size_t) width;
 
 #pragma omp parallel
 	{
@@ -195,40 +202,53 @@ layer_norm(BqEncoder *enc, float *out, float *x, const float *residual, int rows
 		if (end > first)
 			bq_add_layer_norm(out + first * h, x + first * h, NULL,
 							  residual != NULL ? residual + first * h : NULL,
-							  end - first, c->hidden_size, gamma, beta, c->layer_norm_eps);
+							  end - first, width, gamma, beta, c->layer_norm_eps);
 	}
 }
 
 /*
  * hidden = LayerNorm(word + position + token type embeddings), positions
- * counted from 0 in each sequence.
+ * counted from 0 in each sequence, token types where the model has them;
+ * where the embeddings are narrower or wider than H (ELECTRA), then
+ * projected: hidden = embedded · Wpᵀ + bp.
  */
 static void
 embed(BqEncoder *enc, int batch, const int32_t *const *input_ids,
-	  const int32_t *const *token_type_ids, const int32_t *lengths)
+	  const int32_t *const *token_type_ids, const int32_t *lengths, int tokens)
 {
 	const BqConfig *c = &enc->model->config;
 	const BqWeights *w = &enc->model->weights;
-	size_t		h = (size_t) c->hidden_size;
-	float	   *row = enc->hidden;
-	int			tokens = 0;
+	size_t		e = (size_t) c->embedding_size;
+	float	   *out = enc->embedded != NULL ? enc->embedded : enc->hidden;
+	float	   *row = out;
 
 	for (int b = 0; b < batch; b++)
 	{
-		for (int p = 0; p < lengths[b]; p++, row += h)
-		{
-			const float *word = w->word_embeddings + (size_t) input_ids[b][p] * h;
-			const float *pos = w->position_embeddings + (size_t) p * h;
-			const float *type = w->token_type_embeddings +
-				(size_t) (token_type_ids != NULL && token_type_ids[b] != NULL ?
-						  token_type_ids[b][p] : 0) * h;
+		const int32_t *types = token_type_ids != NULL ? token_type_ids[b] : NULL;
 
-			for (size_t j = 0; j < h; j++)
-				row[j] = word[j] + pos[j] + type[j];
+		for (int p = 0; p < lengths[b]; p++, row += e)
+		{
+			const float *word = w->word_embeddings + (size_t) input_ids[b][p] * e;
+			const float *pos = w->position_embeddings + (size_t) p * e;
+
+			for (size_t j = 0; j < e; j++)
+				row[j] = word[j] + pos[j];
+			if (w->token_type_embeddings != NULL)
+			{
+				const float *type = w->token_type_embeddings + (size_t) (types != NULL ? types[p] : 0) * e;
+
+				for (size_t j = 0; j < e; j++)
+					row[j] += type[j];
+			}
 		}
-		tokens += lengths[b];
 	}
-	layer_norm(enc, enc->hidden, enc->hidden, NULL, tokens, w->embed_ln_gamma, w->embed_ln_beta);
+	layer_norm(enc, out, out, NULL, tokens, (int) e, w->embed_ln_gamma, w->embed_ln_beta);
+	if (enc->embedded != NULL)
+	{
+		bq_sgemm(false, true, tokens, c->hidden_size, (int) e, 1.0f, enc->embedded, (int) e,
+				 w->embed_project_w, (int) e, 0.0f, enc->hidden, c->hidden_size);
+		bq_add_bias(enc->hidden, tokens, c->hidden_size, c->hidden_size, w->embed_project_b);
+	}
 }
 
 /*
@@ -336,7 +356,7 @@ run_layer(BqEncoder *enc, int layer, int batch, const int32_t *lengths, int toke
 	if ((rc = project(enc, p != NULL ? &p->attn_out : NULL, l->attn_out_w, l->attn_out_b,
 					  h, h, enc->context, tokens, BQ_EPILOGUE_BIAS, enc->sum, h, err)) != BQ_OK)
 		return rc;
-	layer_norm(enc, enc->hidden, enc->sum, enc->hidden, tokens, l->attn_ln_gamma,
+	layer_norm(enc, enc->hidden, enc->sum, enc->hidden, tokens, h, l->attn_ln_gamma,
 			   l->attn_ln_beta);
 
 	/* hidden = LayerNorm(hidden + GELU(hidden · Wiᵀ + bi) · Wo2ᵀ + bo2) */
@@ -346,7 +366,7 @@ run_layer(BqEncoder *enc, int layer, int batch, const int32_t *lengths, int toke
 		(rc = project(enc, p != NULL ? &p->ffn_out : NULL, l->ffn_out_w, l->ffn_out_b,
 					  inter, h, enc->ffn, tokens, BQ_EPILOGUE_BIAS, enc->sum, h, err)) != BQ_OK)
 		return rc;
-	layer_norm(enc, enc->hidden, enc->sum, enc->hidden, tokens, l->ffn_ln_gamma,
+	layer_norm(enc, enc->hidden, enc->sum, enc->hidden, tokens, h, l->ffn_ln_gamma,
 			   l->ffn_ln_beta);
 	return BQ_OK;
 }
@@ -383,7 +403,8 @@ check_inputs(const BqConfig *c, int batch, const int32_t *const *input_ids,
 				return bq_fail(err, BQ_ERR_INPUT,
 							   "token id %d at position %d of sequence %d is outside the vocabulary (0 to %d)",
 							   (int) input_ids[b][p], p, b, (int) c->vocab_size - 1);
-			if (types != NULL && (types[p] < 0 || types[p] >= c->type_vocab_size))
+			if (types != NULL && c->type_vocab_size > 0 &&
+				(types[p] < 0 || types[p] >= c->type_vocab_size))
 				return bq_fail(err, BQ_ERR_INPUT,
 							   "token type %d at position %d of sequence %d is outside 0 to %d",
 							   (int) types[p], p, b, (int) c->type_vocab_size - 1);
@@ -418,7 +439,7 @@ bq_encoder_run(BqEncoder *enc, int batch,
 		(rc = reserve(enc, tokens, longest, err)) != BQ_OK)
 		return rc;
 
-	embed(enc, batch, input_ids, token_type_ids, lengths);
+	embed(enc, batch, input_ids, token_type_ids, lengths, tokens);
 	for (int i = 0; i < c->num_layers; i++)
 	{
 		if (bq_interrupted(intr))
@@ -443,20 +464,22 @@ bq_encoder_run(BqEncoder *enc, int batch,
 }
 
 /*
- * 2 FLOPs per multiply-add, over every matrix product of the pass:
- * per layer Q/K/V (3SH²), scores and context (2S²H over all heads), the
- * output projection (SH²) and the feed-forward pair (2SHI); then the QA
- * head (2SH).
+ * 2 FLOPs per multiply-add, over every matrix product of the pass: the
+ * embeddings' projection where E != H (SEH); per layer Q/K/V (3SH²),
+ * scores and context (2S²H over all heads), the output projection (SH²)
+ * and the feed-forward pair (2SHI); then the QA head (2SH).
  */
 double
 bq_encoder_flops(const BqConfig *config, int seq_len)
 {
 	double		s = seq_len;
 	double		h = config->hidden_size;
+	double		e = config->embedding_size;
 	double		inter = config->intermediate_size;
 	double		per_layer = 3 * s * h * h + 2 * s * s * h + s * h * h + 2 * s * h * inter;
+	double		projection = e != h ? s * e * h : 0.0;
 
-	return 2.0 * (config->num_layers * per_layer + 2 * s * h);
+	return 2.0 * (projection + config->num_layers * per_layer + 2 * s * h);
 }
 
 BqPrecision

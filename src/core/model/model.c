@@ -1,14 +1,14 @@
 /*
- * model.c - loading a BERT question-answering model directory (weights in
+ * model.c - loading a question-answering model directory (weights in
  * model.safetensors or pytorch_model.bin) or NeMo archive (unpacked once
  * into such a directory by nemo_archive.c).
  *
- * The weights are bound by name to the BqWeights pointers.  F32 tensors are
- * used in place, inside the shared read-only mapping of model.safetensors,
- * so processes loading the same file share one copy in the page cache.
- * F16/BF16 tensors (and F32 ones that are not 4-byte aligned) are widened
- * to fp32 once: into a cache file that is then mapped the same way, or,
- * without a cache directory, into private memory.
+ * The weights are bound by name, each family's own, to the BqWeights
+ * pointers.  F32 tensors are used in place, inside the shared read-only
+ * mapping of model.safetensors, so processes loading the same file share
+ * one copy in the page cache.  F16/BF16 tensors (and F32 ones that are not
+ * 4-byte aligned) are widened to fp32 once: into a cache file that is then
+ * mapped the same way, or, without a cache directory, into private memory.
  */
 #include "model.h"
 
@@ -35,15 +35,16 @@
 /* Converted tensors start on 64-byte boundaries in the private copy. */
 #define CONVERTED_ALIGN_FLOATS 16
 
-/* Tensors per transformer layer, and outside the layers. */
+/* Tensors per transformer layer; the most outside the layers; the QA head's. */
 #define LAYER_TENSORS 16
-#define EMBEDDING_TENSORS 5
+#define MAX_EMBEDDING_TENSORS 7
 #define QA_TENSORS 2
 
 /* A dimension of a weight, in terms of the config. */
 typedef enum WeightDim
 {
 	DIM_NONE,					/* absent: the tensor is a vector */
+	DIM_EMBEDDING,
 	DIM_HIDDEN,
 	DIM_INTERMEDIATE,
 	DIM_VOCAB,
@@ -61,16 +62,26 @@ typedef struct WeightEntry
 	WeightDim	cols;
 } WeightEntry;
 
-static const WeightEntry embedding_entries[EMBEDDING_TENSORS] = {
-	{"bert.embeddings.word_embeddings.weight", offsetof(BqWeights, word_embeddings), DIM_VOCAB, DIM_HIDDEN},
-	{"bert.embeddings.position_embeddings.weight", offsetof(BqWeights, position_embeddings), DIM_POSITIONS, DIM_HIDDEN},
-	{"bert.embeddings.token_type_embeddings.weight", offsetof(BqWeights, token_type_embeddings), DIM_TOKEN_TYPES, DIM_HIDDEN},
-	{"bert.embeddings.LayerNorm.weight", offsetof(BqWeights, embed_ln_gamma), DIM_HIDDEN, DIM_NONE},
-	{"bert.embeddings.LayerNorm.bias", offsetof(BqWeights, embed_ln_beta), DIM_HIDDEN, DIM_NONE},
+/*
+ * Outside the layers, named after the family's prefix ("bert.", ...): the
+ * token type table where the model has token types, the projection where
+ * the embeddings' width is not H (ELECTRA).
+ */
+static const WeightEntry embedding_entries[MAX_EMBEDDING_TENSORS] = {
+	{"embeddings.word_embeddings.weight", offsetof(BqWeights, word_embeddings), DIM_VOCAB, DIM_EMBEDDING},
+	{"embeddings.position_embeddings.weight", offsetof(BqWeights, position_embeddings), DIM_POSITIONS, DIM_EMBEDDING},
+	{"embeddings.token_type_embeddings.weight", offsetof(BqWeights, token_type_embeddings), DIM_TOKEN_TYPES, DIM_EMBEDDING},
+	{"embeddings.LayerNorm.weight", offsetof(BqWeights, embed_ln_gamma), DIM_EMBEDDING, DIM_NONE},
+	{"embeddings.LayerNorm.bias", offsetof(BqWeights, embed_ln_beta), DIM_EMBEDDING, DIM_NONE},
+	{"embeddings_project.weight", offsetof(BqWeights, embed_project_w), DIM_HIDDEN, DIM_EMBEDDING},
+	{"embeddings_project.bias", offsetof(BqWeights, embed_project_b), DIM_HIDDEN, DIM_NONE},
 };
 
-/* Names follow "bert.encoder.layer.N." */
-static const WeightEntry layer_entries[LAYER_TENSORS] = {
+#define TOKEN_TYPE_ENTRY 2
+#define PROJECTION_ENTRY 5
+
+/* BERT's and ELECTRA's layer tensors, under "<prefix>encoder.layer.N." */
+static const WeightEntry bert_layer_entries[LAYER_TENSORS] = {
 	{"attention.self.query.weight", offsetof(BqLayerWeights, query_w), DIM_HIDDEN, DIM_HIDDEN},
 	{"attention.self.query.bias", offsetof(BqLayerWeights, query_b), DIM_HIDDEN, DIM_NONE},
 	{"attention.self.key.weight", offsetof(BqLayerWeights, key_w), DIM_HIDDEN, DIM_HIDDEN},
@@ -89,9 +100,41 @@ static const WeightEntry layer_entries[LAYER_TENSORS] = {
 	{"output.LayerNorm.bias", offsetof(BqLayerWeights, ffn_ln_beta), DIM_HIDDEN, DIM_NONE},
 };
 
+/* DistilBERT's, under "distilbert.transformer.layer.N." */
+static const WeightEntry distilbert_layer_entries[LAYER_TENSORS] = {
+	{"attention.q_lin.weight", offsetof(BqLayerWeights, query_w), DIM_HIDDEN, DIM_HIDDEN},
+	{"attention.q_lin.bias", offsetof(BqLayerWeights, query_b), DIM_HIDDEN, DIM_NONE},
+	{"attention.k_lin.weight", offsetof(BqLayerWeights, key_w), DIM_HIDDEN, DIM_HIDDEN},
+	{"attention.k_lin.bias", offsetof(BqLayerWeights, key_b), DIM_HIDDEN, DIM_NONE},
+	{"attention.v_lin.weight", offsetof(BqLayerWeights, value_w), DIM_HIDDEN, DIM_HIDDEN},
+	{"attention.v_lin.bias", offsetof(BqLayerWeights, value_b), DIM_HIDDEN, DIM_NONE},
+	{"attention.out_lin.weight", offsetof(BqLayerWeights, attn_out_w), DIM_HIDDEN, DIM_HIDDEN},
+	{"attention.out_lin.bias", offsetof(BqLayerWeights, attn_out_b), DIM_HIDDEN, DIM_NONE},
+	{"sa_layer_norm.weight", offsetof(BqLayerWeights, attn_ln_gamma), DIM_HIDDEN, DIM_NONE},
+	{"sa_layer_norm.bias", offsetof(BqLayerWeights, attn_ln_beta), DIM_HIDDEN, DIM_NONE},
+	{"ffn.lin1.weight", offsetof(BqLayerWeights, ffn_in_w), DIM_INTERMEDIATE, DIM_HIDDEN},
+	{"ffn.lin1.bias", offsetof(BqLayerWeights, ffn_in_b), DIM_INTERMEDIATE, DIM_NONE},
+	{"ffn.lin2.weight", offsetof(BqLayerWeights, ffn_out_w), DIM_HIDDEN, DIM_INTERMEDIATE},
+	{"ffn.lin2.bias", offsetof(BqLayerWeights, ffn_out_b), DIM_HIDDEN, DIM_NONE},
+	{"output_layer_norm.weight", offsetof(BqLayerWeights, ffn_ln_gamma), DIM_HIDDEN, DIM_NONE},
+	{"output_layer_norm.bias", offsetof(BqLayerWeights, ffn_ln_beta), DIM_HIDDEN, DIM_NONE},
+};
+
 static const WeightEntry qa_entries[QA_TENSORS] = {
 	{"qa_outputs.weight", offsetof(BqWeights, qa_w), DIM_TWO, DIM_HIDDEN},
 	{"qa_outputs.bias", offsetof(BqWeights, qa_b), DIM_TWO, DIM_NONE},
+};
+
+/* Per family: the prefix of every weight name but the QA head's, and the layers' path. */
+static const struct
+{
+	const char *prefix;
+	const char *layers;
+	const WeightEntry *layer_entries;
+}			family_weights[BQ_FAMILIES] = {
+	[BQ_FAMILY_BERT] = {"bert.", "encoder.layer.", bert_layer_entries},
+	[BQ_FAMILY_DISTILBERT] = {"distilbert.", "transformer.layer.", distilbert_layer_entries},
+	[BQ_FAMILY_ELECTRA] = {"electra.", "encoder.layer.", bert_layer_entries},
 };
 
 /* One weight being bound: what it should be, where it goes, where it is. */
@@ -118,6 +161,8 @@ dim_size(const BqConfig *config, WeightDim dim)
 	{
 		case DIM_NONE:
 			return 0;
+		case DIM_EMBEDDING:
+			return config->embedding_size;
 		case DIM_HIDDEN:
 			return config->hidden_size;
 		case DIM_INTERMEDIATE:
@@ -134,6 +179,28 @@ dim_size(const BqConfig *config, WeightDim dim)
 	return 0;
 }
 
+/* Whether embedding entry 'i' is a tensor of models with 'config'. */
+static bool
+has_embedding_entry(const BqConfig *config, int i)
+{
+	if (i == TOKEN_TYPE_ENTRY)
+		return config->type_vocab_size > 0;
+	if (i >= PROJECTION_ENTRY)
+		return config->embedding_size != config->hidden_size;
+	return true;
+}
+
+/* How many tensors a model with 'config' has outside its layers and QA head. */
+static int
+embedding_count(const BqConfig *config)
+{
+	int			count = 0;
+
+	for (int i = 0; i < MAX_EMBEDDING_TENSORS; i++)
+		count += has_embedding_entry(config, i);
+	return count;
+}
+
 /*
  * Weight number 'index' in binding order: its table entry, and the layer it
  * belongs to (-1 outside the layers).
@@ -141,15 +208,20 @@ dim_size(const BqConfig *config, WeightDim dim)
 static const WeightEntry *
 weight_entry(const BqConfig *config, int index, int *layer)
 {
-	int			layer_end = EMBEDDING_TENSORS + LAYER_TENSORS * config->num_layers;
+	int			embeddings = embedding_count(config);
+	int			layer_end = embeddings + LAYER_TENSORS * config->num_layers;
 
 	*layer = -1;
-	if (index < EMBEDDING_TENSORS)
-		return &embedding_entries[index];
+	if (index < embeddings)
+	{
+		for (int i = 0;; i++)
+			if (has_embedding_entry(config, i) && index-- == 0)
+				return &embedding_entries[i];
+	}
 	if (index < layer_end)
 	{
-		*layer = (index - EMBEDDING_TENSORS) / LAYER_TENSORS;
-		return &layer_entries[(index - EMBEDDING_TENSORS) % LAYER_TENSORS];
+		*layer = (index - embeddings) / LAYER_TENSORS;
+		return &family_weights[config->family].layer_entries[(index - embeddings) % LAYER_TENSORS];
 	}
 	return &qa_entries[index - layer_end];
 }
@@ -157,7 +229,7 @@ weight_entry(const BqConfig *config, int index, int *layer)
 static int
 weight_count(const BqConfig *config)
 {
-	return EMBEDDING_TENSORS + LAYER_TENSORS * config->num_layers + QA_TENSORS;
+	return embedding_count(config) + LAYER_TENSORS * config->num_layers + QA_TENSORS;
 }
 
 /*
@@ -168,9 +240,13 @@ weight_spec(const BqConfig *config, int index, BqWeightSpec *spec)
 {
 	int			layer;
 	const WeightEntry *e = weight_entry(config, index, &layer);
+	const char *prefix = family_weights[config->family].prefix;
 
 	if (layer >= 0)
-		snprintf(spec->name, sizeof(spec->name), "bert.encoder.layer.%d.%s", layer, e->name);
+		snprintf(spec->name, sizeof(spec->name), "%s%s%d.%s", prefix,
+				 family_weights[config->family].layers, layer, e->name);
+	else if (index < embedding_count(config))
+		snprintf(spec->name, sizeof(spec->name), "%s%s", prefix, e->name);
 	else
 		snprintf(spec->name, sizeof(spec->name), "%s", e->name);
 	spec->ndim = e->cols == DIM_NONE ? 1 : 2;
@@ -288,9 +364,14 @@ list_weights(BqModel *model, SlotList *list, BqError *err)
 	return BQ_OK;
 }
 
-/* Prefixes checkpoints use instead of the canonical ones (NeMo's names). */
+/*
+ * Prefixes checkpoints use instead of the canonical ones: none (a base
+ * model's names), and NeMo's.
+ */
 static const char *const prefix_aliases[][2] = {
 	{"bert.", ""},
+	{"distilbert.", ""},
+	{"electra.", ""},
 	{"bert.", "bert_model."},
 	{"qa_outputs.", "classifier.mlp.layer0."},
 };

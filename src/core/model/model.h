@@ -1,8 +1,9 @@
 /*
- * model.h - a BERT question-answering checkpoint loaded from a directory in
- * Hugging Face layout: config.json, vocab.txt, model.safetensors (or
- * pytorch_model.bin) and optionally tokenizer_config.json; or from a NeMo
- * archive (.nemo), unpacked once into such a directory.
+ * model.h - a question-answering checkpoint (BERT, DistilBERT or ELECTRA)
+ * loaded from a directory in Hugging Face layout: config.json, vocab.txt,
+ * model.safetensors (or pytorch_model.bin) and optionally
+ * tokenizer_config.json; or from a NeMo archive (.nemo, BERT), unpacked
+ * once into such a directory.
  *
  * F32 weights point straight into the read-only shared mapping of
  * model.safetensors, so every process that loads the same file shares one
@@ -35,15 +36,34 @@ typedef struct BqQaDefaults
 	double		null_threshold;
 } BqQaDefaults;
 
+/*
+ * The architectures bertqa runs, by config.json's "model_type": BERT; DistilBERT
+ * (no token types, weights named its own way); ELECTRA's discriminator
+ * (BERT's layers after embeddings of their own width E, projected to H).
+ */
+typedef enum BqFamily
+{
+	BQ_FAMILY_BERT,
+	BQ_FAMILY_DISTILBERT,
+	BQ_FAMILY_ELECTRA
+} BqFamily;
+
+#define BQ_FAMILIES 3
+
+/* config.json's "model_type" of a family: "bert", "distilbert", "electra" (model_config.c). */
+const char *bq_family_name(BqFamily family);
+
 typedef struct BqConfig
 {
+	BqFamily	family;
 	int32_t		vocab_size;
+	int32_t		embedding_size;		/* E: width of the embeddings, H but in ELECTRA */
 	int32_t		hidden_size;		/* H */
 	int32_t		num_layers;
 	int32_t		num_heads;
 	int32_t		intermediate_size;	/* I */
 	int32_t		max_position_embeddings;
-	int32_t		type_vocab_size;
+	int32_t		type_vocab_size;	/* 0: the model has no token types (DistilBERT) */
 	float		layer_norm_eps;
 	bool		lowercase;			/* do_lower_case: uncased tokenizer */
 	BqQaDefaults qa_defaults;
@@ -75,11 +95,13 @@ typedef struct BqLayerWeights
 
 typedef struct BqWeights
 {
-	const float *word_embeddings;		/* [vocab_size][H] */
-	const float *position_embeddings;	/* [max_position_embeddings][H] */
-	const float *token_type_embeddings;	/* [type_vocab_size][H] */
-	const float *embed_ln_gamma;		/* [H] */
-	const float *embed_ln_beta;			/* [H] */
+	const float *word_embeddings;		/* [vocab_size][E] */
+	const float *position_embeddings;	/* [max_position_embeddings][E] */
+	const float *token_type_embeddings;	/* [type_vocab_size][E], NULL without token types */
+	const float *embed_ln_gamma;		/* [E] */
+	const float *embed_ln_beta;			/* [E] */
+	const float *embed_project_w;		/* [H][E] where E != H (ELECTRA), else NULL */
+	const float *embed_project_b;		/* [H] */
 	BqLayerWeights *layers;				/* [num_layers] */
 	const float *qa_w;					/* [2][H]: row 0 start, row 1 end */
 	const float *qa_b;					/* [2] */

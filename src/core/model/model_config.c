@@ -1,5 +1,5 @@
 /*
- * model_config.c - reading and writing config.json.
+ * model_config.c - reading and writing config.json, for every family.
  *
  * Every field is checked for type and range before use: the encoder sizes
  * its buffers from these numbers, so an absurd value must be an error here
@@ -110,12 +110,137 @@ lowercase_field(json_object *obj, const char *name, bool *out, int *rc, BqError 
 	return true;
 }
 
+/*
+ * config.json's names for the sizes, per family: DistilBERT names its own.
+ * Architectures are what Hugging Face writes for the QA model.
+ */
+static const struct FamilyKeys
+{
+	const char *model_type;
+	const char *architecture;
+	const char *hidden;
+	const char *layers;
+	const char *heads;
+	const char *intermediate;
+	const char *activation;
+}			family_keys[BQ_FAMILIES] = {
+	[BQ_FAMILY_BERT] = {"bert", "BertForQuestionAnswering", "hidden_size", "num_hidden_layers",
+	"num_attention_heads", "intermediate_size", "hidden_act"},
+	[BQ_FAMILY_DISTILBERT] = {"distilbert", "DistilBertForQuestionAnswering", "dim", "n_layers",
+	"n_heads", "hidden_dim", "activation"},
+	[BQ_FAMILY_ELECTRA] = {"electra", "ElectraForQuestionAnswering", "hidden_size",
+	"num_hidden_layers", "num_attention_heads", "intermediate_size", "hidden_act"},
+};
+
+#define SUPPORTED_FAMILIES "bert, distilbert and electra"
+
+const char *
+bq_family_name(BqFamily family)
+{
+	return family_keys[family].model_type;
+}
+
+/*
+ * The family config.json's "model_type" names (BERT when it has none, as
+ * Google's original configs); an unknown one is BQ_ERR_UNSUPPORTED.
+ */
+static int
+family_field(json_object *obj, const char *name, BqFamily *family, BqError *err)
+{
+	json_object *value;
+
+	*family = BQ_FAMILY_BERT;
+	if (!json_object_object_get_ex(obj, "model_type", &value) || value == NULL)
+		return BQ_OK;
+	if (!json_object_is_type(value, json_type_string))
+		return bq_fail(err, BQ_ERR_FORMAT, "%s: \"model_type\" must be a string", name);
+	for (int f = 0; f < BQ_FAMILIES; f++)
+	{
+		if (strcmp(json_object_get_string(value), family_keys[f].model_type) == 0)
+		{
+			*family = (BqFamily) f;
+			return BQ_OK;
+		}
+	}
+	return bq_fail(err, BQ_ERR_UNSUPPORTED,
+				   "%s: model_type \"%.64s\" is not supported; bertqa runs " SUPPORTED_FAMILIES,
+				   name, json_object_get_string(value));
+}
+
+/*
+ * An optional boolean field that must be false when present: an option
+ * bertqa does not implement.
+ */
+static int
+expect_false(json_object *obj, const char *name, const char *key, const char *why, BqError *err)
+{
+	json_object *value;
+
+	if (!json_object_object_get_ex(obj, key, &value) || value == NULL)
+		return BQ_OK;
+	if (!json_object_is_type(value, json_type_boolean))
+		return bq_fail(err, BQ_ERR_FORMAT, "%s: \"%s\" must be true or false", name, key);
+	if (json_object_get_boolean(value))
+		return bq_fail(err, BQ_ERR_UNSUPPORTED, "%s: %s true is not supported; %s", name, key, why);
+	return BQ_OK;
+}
+
+/*
+ * The family's embedding width and token types: ELECTRA's embedding_size
+ * (H when absent), DistilBERT's lack of token types, BERT's own.
+ */
+static int
+embedding_fields(json_object *obj, const char *name, BqConfig *config, BqError *err)
+{
+	json_object *value;
+
+	config->embedding_size = config->hidden_size;
+	if (config->family == BQ_FAMILY_DISTILBERT)
+		return expect_false(obj, name, "sinusoidal_pos_embds",
+							"bertqa implements learned position embeddings", err);
+	if (config->family == BQ_FAMILY_ELECTRA &&
+		json_object_object_get_ex(obj, "embedding_size", &value) && value != NULL)
+	{
+		int			rc = int_field(obj, name, "embedding_size", 1, BQ_MAX_HIDDEN_SIZE,
+								   &config->embedding_size, err);
+
+		if (rc != BQ_OK)
+			return rc;
+	}
+	return int_field(obj, name, "type_vocab_size", 1, BQ_MAX_TYPE_VOCAB_SIZE,
+					 &config->type_vocab_size, err);
+}
+
+/*
+ * layer_norm_eps if given (DistilBERT has none: its LayerNorms use 1e-12,
+ * BertConfig's default).
+ */
+static int
+layer_norm_eps_field(json_object *obj, const char *name, float *eps, BqError *err)
+{
+	json_object *value;
+	double		v;
+
+	*eps = 1e-12f;
+	if (!json_object_object_get_ex(obj, "layer_norm_eps", &value) || value == NULL)
+		return BQ_OK;
+	v = json_object_get_double(value);
+	if ((!json_object_is_type(value, json_type_double) && !json_object_is_type(value, json_type_int)) ||
+		!isfinite(v) || v < FLT_MIN || v >= 1.0)
+		return bq_fail(err, BQ_ERR_FORMAT,
+					   "%s: \"layer_norm_eps\" must be a number from 1.2e-38 (the smallest normal float) to below 1",
+					   name);
+	*eps = (float) v;
+	return BQ_OK;
+}
+
 int
 bq_config_from_json(json_object *config_json, const char *config_name,
 					json_object *tokenizer_json, const char *tokenizer_name,
 					BqConfig *config, BqError *err)
 {
-	json_object *eps;
+	const struct FamilyKeys *keys;
+	json_object *defaults;
 	int			rc;
 
 	memset(config, 0, sizeof(BqConfig));
@@ -124,55 +249,42 @@ bq_config_from_json(json_object *config_json, const char *config_name,
 	if (tokenizer_json != NULL && !json_object_is_type(tokenizer_json, json_type_object))
 		return bq_fail(err, BQ_ERR_FORMAT, "%s is not a JSON object", tokenizer_name);
 
-	if ((rc = expect_string(config_json, config_name, "model_type", "bert",
-							"bertqa runs BERT models", err)) != BQ_OK ||
-		(rc = expect_string(config_json, config_name, "position_embedding_type", "absolute",
+	if ((rc = family_field(config_json, config_name, &config->family, err)) != BQ_OK)
+		return rc;
+	keys = &family_keys[config->family];
+	if ((rc = expect_string(config_json, config_name, "position_embedding_type", "absolute",
 							"bertqa implements absolute position embeddings", err)) != BQ_OK ||
-		(rc = expect_string(config_json, config_name, "hidden_act", "gelu",
+		(rc = expect_string(config_json, config_name, keys->activation, "gelu",
 							"bertqa implements the exact (erf) \"gelu\" activation only", err)) != BQ_OK)
 		return rc;
 
 	if ((rc = int_field(config_json, config_name, "vocab_size", 1, BQ_MAX_VOCAB_SIZE,
 						&config->vocab_size, err)) != BQ_OK ||
-		(rc = int_field(config_json, config_name, "hidden_size", 1, BQ_MAX_HIDDEN_SIZE,
+		(rc = int_field(config_json, config_name, keys->hidden, 1, BQ_MAX_HIDDEN_SIZE,
 						&config->hidden_size, err)) != BQ_OK ||
-		(rc = int_field(config_json, config_name, "num_hidden_layers", 1, BQ_MAX_LAYERS,
+		(rc = int_field(config_json, config_name, keys->layers, 1, BQ_MAX_LAYERS,
 						&config->num_layers, err)) != BQ_OK ||
-		(rc = int_field(config_json, config_name, "num_attention_heads", 1, BQ_MAX_HEADS,
+		(rc = int_field(config_json, config_name, keys->heads, 1, BQ_MAX_HEADS,
 						&config->num_heads, err)) != BQ_OK ||
-		(rc = int_field(config_json, config_name, "intermediate_size", 1, BQ_MAX_INTERMEDIATE_SIZE,
+		(rc = int_field(config_json, config_name, keys->intermediate, 1, BQ_MAX_INTERMEDIATE_SIZE,
 						&config->intermediate_size, err)) != BQ_OK ||
 		(rc = int_field(config_json, config_name, "max_position_embeddings", 1, BQ_MAX_POSITIONS,
 						&config->max_position_embeddings, err)) != BQ_OK ||
-		(rc = int_field(config_json, config_name, "type_vocab_size", 1, BQ_MAX_TYPE_VOCAB_SIZE,
-						&config->type_vocab_size, err)) != BQ_OK)
+		(rc = embedding_fields(config_json, config_name, config, err)) != BQ_OK ||
+		(rc = layer_norm_eps_field(config_json, config_name, &config->layer_norm_eps, err)) != BQ_OK)
 		return rc;
 	if (config->hidden_size % config->num_heads != 0)
 		return bq_fail(err, BQ_ERR_FORMAT,
-					   "%s: hidden_size %d is not a multiple of num_attention_heads %d",
-					   config_name, (int) config->hidden_size, (int) config->num_heads);
-
-	config->layer_norm_eps = 1e-12f;
-	if (json_object_object_get_ex(config_json, "layer_norm_eps", &eps) && eps != NULL)
-	{
-		double		v = json_object_get_double(eps);
-
-		if ((!json_object_is_type(eps, json_type_double) &&
-			 !json_object_is_type(eps, json_type_int)) ||
-			!isfinite(v) || v < FLT_MIN || v >= 1.0)
-			return bq_fail(err, BQ_ERR_FORMAT,
-						   "%s: \"layer_norm_eps\" must be a number from 1.2e-38 (the smallest normal float) to below 1",
-						   config_name);
-		config->layer_norm_eps = (float) v;
-	}
+					   "%s: %s %d is not a multiple of %s %d", config_name, keys->hidden,
+					   (int) config->hidden_size, keys->heads, (int) config->num_heads);
 
 	/* tokenizer_config.json decides; config.json may carry the flag too. */
 	config->lowercase = true;
 	rc = BQ_OK;
 	if (!lowercase_field(tokenizer_json, tokenizer_name, &config->lowercase, &rc, err))
 		lowercase_field(config_json, config_name, &config->lowercase, &rc, err);
-	if (rc == BQ_OK && json_object_object_get_ex(config_json, QA_DEFAULTS_KEY, &eps))
-		rc = bq_qa_defaults_from_json(eps, config_name, &config->qa_defaults, err);
+	if (rc == BQ_OK && json_object_object_get_ex(config_json, QA_DEFAULTS_KEY, &defaults))
+		rc = bq_qa_defaults_from_json(defaults, config_name, &config->qa_defaults, err);
 	return rc;
 }
 
@@ -286,6 +398,7 @@ bq_config_load(const char *dir, BqConfig *config, BqError *err)
 json_object *
 bq_config_to_json(const BqConfig *config)
 {
+	const struct FamilyKeys *keys = &family_keys[config->family];
 	json_object *obj = json_object_new_object();
 	json_object *arch = json_object_new_array();
 	json_object *defaults;
@@ -304,21 +417,29 @@ bq_config_to_json(const BqConfig *config)
 		if (strtof(eps, NULL) == config->layer_norm_eps)
 			break;
 	}
-	json_object_array_add(arch, json_object_new_string("BertForQuestionAnswering"));
+	json_object_array_add(arch, json_object_new_string(keys->architecture));
 	json_object_object_add(obj, "architectures", arch);
-	json_object_object_add(obj, "model_type", json_object_new_string("bert"));
+	json_object_object_add(obj, "model_type", json_object_new_string(keys->model_type));
 	json_object_object_add(obj, "vocab_size", json_object_new_int(config->vocab_size));
-	json_object_object_add(obj, "hidden_size", json_object_new_int(config->hidden_size));
-	json_object_object_add(obj, "num_hidden_layers", json_object_new_int(config->num_layers));
-	json_object_object_add(obj, "num_attention_heads", json_object_new_int(config->num_heads));
-	json_object_object_add(obj, "intermediate_size", json_object_new_int(config->intermediate_size));
+	if (config->family == BQ_FAMILY_ELECTRA)
+		json_object_object_add(obj, "embedding_size", json_object_new_int(config->embedding_size));
+	json_object_object_add(obj, keys->hidden, json_object_new_int(config->hidden_size));
+	json_object_object_add(obj, keys->layers, json_object_new_int(config->num_layers));
+	json_object_object_add(obj, keys->heads, json_object_new_int(config->num_heads));
+	json_object_object_add(obj, keys->intermediate, json_object_new_int(config->intermediate_size));
 	json_object_object_add(obj, "max_position_embeddings",
 						   json_object_new_int(config->max_position_embeddings));
-	json_object_object_add(obj, "type_vocab_size", json_object_new_int(config->type_vocab_size));
-	json_object_object_add(obj, "hidden_act", json_object_new_string("gelu"));
-	json_object_object_add(obj, "layer_norm_eps",
-						   json_object_new_double_s((double) config->layer_norm_eps, eps));
-	json_object_object_add(obj, "position_embedding_type", json_object_new_string("absolute"));
+	if (config->type_vocab_size > 0)
+		json_object_object_add(obj, "type_vocab_size", json_object_new_int(config->type_vocab_size));
+	json_object_object_add(obj, keys->activation, json_object_new_string("gelu"));
+	if (config->family == BQ_FAMILY_DISTILBERT)
+		json_object_object_add(obj, "sinusoidal_pos_embds", json_object_new_boolean(false));
+	else
+	{
+		json_object_object_add(obj, "layer_norm_eps",
+							   json_object_new_double_s((double) config->layer_norm_eps, eps));
+		json_object_object_add(obj, "position_embedding_type", json_object_new_string("absolute"));
+	}
 	json_object_object_add(obj, "do_lower_case", json_object_new_boolean(config->lowercase));
 	if ((defaults = qa_defaults_to_json(&config->qa_defaults)) != NULL)
 		json_object_object_add(obj, QA_DEFAULTS_KEY, defaults);

@@ -1,6 +1,7 @@
 /*
- * model_config.h - a BERT model's hyperparameters: config.json (Hugging
- * Face BertConfig) and the do_lower_case flag of tokenizer_config.json.
+ * model_config.h - a model's hyperparameters: config.json (Hugging Face's
+ * BertConfig, DistilBertConfig or ElectraConfig) and the do_lower_case flag
+ * of tokenizer_config.json.
  */
 #ifndef BQ_MODEL_CONFIG_H
 #define BQ_MODEL_CONFIG_H
@@ -27,7 +28,9 @@
  * Fill 'config' from the directory's config.json and, when present,
  * tokenizer_config.json.  layer_norm_eps and hidden_act default as in
  * BertConfig (1e-12, "gelu"); do_lower_case defaults to true (uncased).
- * Activations other than exact "gelu" are BQ_ERR_UNSUPPORTED.
+ * Another model_type, an activation other than exact "gelu", relative
+ * position embeddings or DistilBERT's sinusoidal ones are
+ * BQ_ERR_UNSUPPORTED, naming what is.
  */
 int			bq_config_load(const char *dir, BqConfig *config, BqError *err);
 

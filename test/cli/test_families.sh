@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Every model family bertqa runs against a PyTorch reference that follows
+# Hugging Face's modeling code (test/fixtures/families/make_reference.py):
+# 'bertqa init-model' remakes each fixture's random model, and 'bertqa
+# logits' must give the reference's start and end logits within 1e-4 on
+# every window; int8 and bf16 run on them (where the CPU has the
+# instructions) and stay near fp32; 'bertqa answer' answers with the
+# context's own text.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+. test/lib/check.sh
+. test/lib/precision_expected.sh
+
+BQ=./bertqa
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# Largest |a - b| over the logits of two JSON-lines files, or "mismatch".
+max_diff() {
+	python3 - "$1" "$2" <<'PY'
+import json, sys
+with open(sys.argv[1]) as f:
+    ref = [json.loads(line) for line in f][1:]
+with open(sys.argv[2]) as f:
+    got = [json.loads(line) for line in f]
+if len(ref) != len(got) or any(len(r["start_logits"]) != len(g["start_logits"]) for r, g in zip(ref, got)):
+    print("mismatch")
+else:
+    print(max(abs(a - b) for r, g in zip(ref, got) for k in ("start_logits", "end_logits")
+              for a, b in zip(r[k], g[k])))
+PY
+}
+below() { awk -v d="$1" -v b="$2" 'BEGIN { exit !(d != "mismatch" && d < b) }'; }
+between() { awk -v d="$1" -v b="$2" 'BEGIN { exit !(d != "mismatch" && d > 0 && d < b) }'; }
+
+for fixture in test/fixtures/families/*.jsonl; do
+	case=$(basename "$fixture" .jsonl)
+	model="$tmp/$case"
+	mapfile -t args < <(head -1 "$fixture" | python3 -c 'import json, sys; print("\n".join(json.load(sys.stdin)["init_model"]))')
+	$BQ init-model --out "$model" --vocab test/fixtures/tiny-model/vocab.txt "${args[@]}" >/dev/null
+	check "$case: init-model" test $? = 0
+	tail -n +2 "$fixture" | python3 -c '
+import json, sys
+for line in sys.stdin:
+    w = json.loads(line)
+    print(json.dumps({"input_ids": w["input_ids"], "token_type_ids": w["token_type_ids"]}))' >"$tmp/$case.in"
+	$BQ logits --model "$model" <"$tmp/$case.in" >"$tmp/$case.fp32"
+	diff=$(max_diff "$fixture" "$tmp/$case.fp32")
+	echo "$case: logits against the PyTorch reference, max |diff| $diff"
+	check "$case: logits within 1e-4 of the reference" below "$diff" 1e-4
+	for precision in int8 bf16; do
+		if ! $BQ logits --model "$model" --precision $precision <"$tmp/$case.in" \
+			>"$tmp/$case.$precision" 2>"$tmp/$case.err"; then
+			check "$case: $precision logits" false
+		elif grep -q "not available" "$tmp/$case.err" && ! precision_expected $precision; then
+			skip "$case $precision" "$precision does not run here"
+		else
+			bound=1.0
+			[ $precision = bf16 ] && bound=0.5
+			diff=$(max_diff "$fixture" "$tmp/$case.$precision")
+			echo "$case: $precision logits against the reference, max |diff| $diff"
+			check "$case: $precision moves the logits, less than $bound" between "$diff" $bound
+		fi
+	done
+	$BQ answer --model "$model" --question "Where is the tower?" \
+		--context "The Eiffel Tower is in Paris. It opened in 1889." >"$tmp/$case.answer"
+	check "$case: answer is the context at its offsets" python3 -c '
+import json, sys
+a = json.load(open(sys.argv[1]))
+context = "The Eiffel Tower is in Paris. It opened in 1889."
+sys.exit(not all(e["start"] is None or context[e["start"]:e["end"]] == e["text"] for e in a["nbest"]))
+' "$tmp/$case.answer"
+done
+check_summary test/cli/test_families.sh
