@@ -83,3 +83,18 @@ SELECT answer, answer_start, answer_end FROM odd_case, qa_answer(q, c);
 SELECT answer, answer_start, answer_end FROM qa_answer('', '');
 SELECT answer, answer_start, answer_end FROM qa_answer('Who?', '   ');
 SELECT answer, answer_start, answer_end FROM qa_answer(repeat('why ', 200), 'Bob went home.');
+
+-- A model that always answers (bertqa.allow_no_answer off, as for a SQuAD
+-- v1.1 checkpoint): where a threshold says "no answer" to every span, the
+-- best span is the answer all the same, and the n-best list has no null
+-- entry; a context without tokens still has nothing to answer.
+SET bertqa.null_threshold = -1000;
+SELECT answer IS NULL AS no_answer FROM odd_case, qa_answer(q, c);
+SET bertqa.allow_no_answer = off;
+SELECT answer, answer_start, answer_end FROM odd_case, qa_answer(q, c);
+SELECT count(*) AS entries, count(*) FILTER (WHERE answer IS NULL) AS null_entries,
+	   round(sum(score)::numeric, 12) AS score_sum
+FROM odd_case, qa_answers(q, c, 100);
+SELECT answer, answer_start, answer_end, score FROM qa_answer('Who?', '');
+RESET bertqa.allow_no_answer;
+RESET bertqa.null_threshold;

@@ -34,7 +34,9 @@ cli_qa_options_help(FILE *out)
 			"  --max-query-len N      question tokens kept (64)\n"
 			"  --max-answer-len N     longest answer, in tokens (30)\n"
 			"  --n-best N             candidates per side and n-best list length (20)\n"
-			"  --null-threshold X     no answer when null score - best score > X (0.0)\n");
+			"  --null-threshold X     no answer when null score - best score > X (0.0)\n"
+			"  --allow-no-answer B    true, or false for a model that always answers\n"
+			"                         (SQuAD v1.1); default the model's, else true\n");
 }
 
 /* An option taking a whole number: where its value goes, what it marks chosen. */
@@ -74,7 +76,8 @@ cli_qa_option(const char *command, int argc, char **argv, int *i,
 	const IntOption *int_option = find_int_option(name);
 
 	if (int_option == NULL && strcmp(name, "--model") != 0 &&
-		strcmp(name, "--null-threshold") != 0 && strcmp(name, "--precision") != 0)
+		strcmp(name, "--null-threshold") != 0 && strcmp(name, "--precision") != 0 &&
+		strcmp(name, "--allow-no-answer") != 0)
 		return 0;
 	if (*i + 1 >= argc)
 	{
@@ -94,6 +97,16 @@ cli_qa_option(const char *command, int argc, char **argv, int *i,
 		if (!cli_parse_double(command, name, argv[*i], &options->settings.null_threshold))
 			return -1;
 		options->chosen |= BQ_QA_SET_NULL_THRESHOLD;
+	}
+	else if (strcmp(name, "--allow-no-answer") == 0)
+	{
+		if (strcmp(argv[*i], "true") != 0 && strcmp(argv[*i], "false") != 0)
+		{
+			cli_usage_error(command, "--allow-no-answer must be true or false, not \"%s\"", argv[*i]);
+			return -1;
+		}
+		options->settings.allow_no_answer = strcmp(argv[*i], "true") == 0;
+		options->chosen |= BQ_QA_SET_ALLOW_NO_ANSWER;
 	}
 	else
 	{

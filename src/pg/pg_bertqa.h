@@ -22,6 +22,7 @@ extern int	bertqa_max_query_len;
 extern int	bertqa_max_answer_len;
 extern int	bertqa_n_best;
 extern double bertqa_null_threshold;
+extern bool bertqa_allow_no_answer;
 
 /* The model bertqa.model selects, with this backend's encoder workspace. */
 typedef struct BertqaSession

@@ -20,6 +20,7 @@ int			bertqa_max_query_len = 64;
 int			bertqa_max_answer_len = 30;
 int			bertqa_n_best = 20;
 double		bertqa_null_threshold = 0.0;
+bool		bertqa_allow_no_answer = true;
 
 /* bertqa.precision's values, named as the core names them; filled by _PG_init */
 static struct config_enum_entry precision_options[BQ_PRECISIONS + 1];
@@ -58,6 +59,7 @@ static struct
 	{"bertqa.max_answer_len", BQ_QA_SET_MAX_ANSWER_LEN, NULL},
 	{"bertqa.n_best", BQ_QA_SET_N_BEST, NULL},
 	{"bertqa.null_threshold", BQ_QA_SET_NULL_THRESHOLD, NULL},
+	{"bertqa.allow_no_answer", BQ_QA_SET_ALLOW_NO_ANSWER, NULL},
 };
 
 /*
@@ -178,6 +180,17 @@ _PG_init(void)
 							 0,
 							 check_null_threshold, NULL, NULL);
 
+	DefineCustomBoolVariable("bertqa.allow_no_answer",
+							 "Whether an answer may be \"no answer\".",
+							 "Off for models trained on SQuAD v1.1, which always answer with a span. "
+							 "Defaults to the model's own setting (a NeMo archive's "
+							 "version_2_with_negative), else on.",
+							 &bertqa_allow_no_answer,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+
 	MarkGUCPrefixReserved("bertqa");
 	find_model_default_settings();
 }
@@ -198,6 +211,7 @@ bertqa_qa_settings(BqQaSettings *settings, const BqModel *model)
 	settings->max_answer_len = bertqa_max_answer_len;
 	settings->n_best = bertqa_n_best;
 	settings->null_threshold = bertqa_null_threshold;
+	settings->allow_no_answer = bertqa_allow_no_answer;
 
 	for (int i = 0; i < (int) lengthof(model_default_settings); i++)
 	{

@@ -79,6 +79,22 @@ check "answer gives run_squad.py's answers at 384 tokens" \
 check "answer gives run_squad.py's answers at 64 tokens (many windows)" \
 	python3 test/cli/squad_reference.py answer $REF64 $BQ --model $MODEL
 
+# --allow-no-answer false: a threshold that says "no answer" to every span
+# still gives the best span, and no null entry in the n-best list.
+$BQ answer --model $MODEL --question "Where is the tower?" --context "The Eiffel Tower is in Paris." \
+	--null-threshold -1000 >"$tmp/null.json"
+check "a threshold of -1000 answers nothing" grep -q '"answer": null' "$tmp/null.json"
+$BQ answer --model $MODEL --question "Where is the tower?" --context "The Eiffel Tower is in Paris." \
+	--null-threshold -1000 --allow-no-answer false --top-k 100 >"$tmp/always.json"
+check "--allow-no-answer false answers the best span, no null entry" python3 -c '
+import json, sys
+a, ref = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+best = next(e for e in ref["nbest"] if e["start"] is not None)
+sys.exit(not (a["answer"] == best["text"] and all(e["start"] is not None for e in a["nbest"])))
+' "$tmp/always.json" "$tmp/null.json"
+$BQ answer --model $MODEL --question "?" --context "c" --allow-no-answer maybe 2>"$tmp/allow.err"
+check "--allow-no-answer takes true or false" test $? = 2
+
 # squad: the fixtures' SQuAD cases as SQuAD files; every output file equals
 # run_squad.py's (predictions, n-best lists, null odds, no-answer
 # probabilities).

@@ -25,6 +25,7 @@
 #include "model.h"
 #include "model_export.h"
 #include "nemo_archive.h"
+#include "qa.h"
 
 #define TINY "test/fixtures/tiny-model"
 #define NEMO "test/fixtures/tiny-model-formats/tiny-qa.nemo"
@@ -220,7 +221,7 @@ static char *fixture_vocab;
 static size_t fixture_vocab_len;
 
 static const char config_yaml[] =
-	"dataset:\n  do_lower_case: true\n  doc_stride: 100\n"
+	"dataset:\n  do_lower_case: true\n  doc_stride: 100\n  version_2_with_negative: false\n"
 	"tokenizer:\n  vocab_file: nemo:v_vocab.txt\n";
 
 static void
@@ -365,6 +366,8 @@ test_formats_logits(void)
 		CHECK_INT_EQ(nemo->config.qa_defaults.n_best, 20);
 		CHECK(nemo->config.qa_defaults.has_null_threshold &&
 			  nemo->config.qa_defaults.null_threshold == 0.0);
+		CHECK(nemo->config.qa_defaults.has_allow_no_answer &&
+			  nemo->config.qa_defaults.allow_no_answer);
 		CHECK_INT_EQ(ref->config.qa_defaults.doc_stride, 0);
 		CHECK(same_logits(ref, nemo, true));
 		CHECK(same_logits(ref, pt, true));
@@ -484,12 +487,27 @@ test_config_from_shapes(void)
 		CHECK_INT_EQ(model->config.qa_defaults.doc_stride, 100);
 		CHECK_INT_EQ(model->config.qa_defaults.n_best, 0);
 		CHECK(!model->config.qa_defaults.has_null_threshold);
+		/* a SQuAD v1.1 model: never "no answer" unless a caller says otherwise */
+		CHECK(model->config.qa_defaults.has_allow_no_answer &&
+			  !model->config.qa_defaults.allow_no_answer);
+		{
+			BqQaSettings settings;
+
+			bq_qa_default_settings(&settings);
+			bq_qa_apply_model_defaults(&settings, &model->config.qa_defaults, 0);
+			CHECK(!settings.allow_no_answer && settings.doc_stride == 100);
+			settings.allow_no_answer = true;
+			bq_qa_apply_model_defaults(&settings, &model->config.qa_defaults,
+									   BQ_QA_SET_ALLOW_NO_ANSWER);
+			CHECK(settings.allow_no_answer);
+		}
 	}
 	bq_model_free(model);
 	snprintf(out, sizeof(out), "%s/out/config.json", tmp);
 	config = bq_json_load_file(out, &err);
 	CHECK(config != NULL && json_object_object_get_ex(config, "bertqa_qa_defaults", &defaults) &&
-		  json_object_get_int(json_object_object_get(defaults, "doc_stride")) == 100);
+		  json_object_get_int(json_object_object_get(defaults, "doc_stride")) == 100 &&
+		  !json_object_get_boolean(json_object_object_get(defaults, "version_2_with_negative")));
 	json_object_put(config);
 	snprintf(out, sizeof(out), "%s/out", tmp);
 	remove_tree(out);

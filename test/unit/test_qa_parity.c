@@ -7,7 +7,8 @@
  *      n-best texts, probabilities and logits, and null_score_diff;
  *  (3) the whole pipeline on the tiny model reproduces its prediction;
  *  (4) with null_threshold at the median null_score_diff, exactly the cases
- *      above the median turn into "no answer".
+ *      above the median turn into "no answer";
+ *  (5) with no answer not allowed, the answer is the reference's best span.
  *
  * Cases where the reference crashed ("google_error") must get a sensible
  * result instead: no answer.  Texts are compared whitespace-collapsed, as the
@@ -44,6 +45,7 @@ typedef struct Tally
 	int			squad_cases;	/* the cases taken from SQuAD, not hand-made */
 	int			squad_pipeline_equal;
 	int			threshold_flips_right;
+	int			always_answers;
 } Tally;
 
 /* One parsed case. */
@@ -305,6 +307,49 @@ threshold_flips_right(const Case *c, const BqSquadFeatures *f, double threshold)
 	return ok;
 }
 
+/*
+ * A model that never says "no answer" (allow_no_answer false, as run_squad.py
+ * without version_2_with_negative): even a threshold that would pick the
+ * null entry gives the reference's best span, and the n-best list has no
+ * null entry, its probabilities summing to 1.
+ */
+static bool
+always_answers(const Case *c, const BqSquadFeatures *f)
+{
+	BqQaSettings s = c->settings;
+	BqQaResult	r;
+	bool		ok;
+	double		total = 0.0;
+	const char *want = NULL;
+	char	   *text;
+
+	s.null_threshold = -1e9;
+	s.allow_no_answer = false;
+	if (postprocess_reference_logits(c, f, &s, &r) != BQ_OK)
+		return false;
+	for (size_t i = 0; i < json_object_array_length(c->nbest) && want == NULL; i++)
+	{
+		const char *t = json_object_get_string(field(json_object_array_get_idx(c->nbest, i), "text"));
+
+		if (t[0] != '\0')
+			want = t;
+	}
+	for (size_t i = 0; i < r.count; i++)
+	{
+		CHECK(!r.nbest[i].is_null);
+		total += r.nbest[i].probability;
+	}
+	CHECK(fabs(total - 1.0) < 1e-9);
+	ok = want != NULL && !r.nbest[r.answer].is_null &&
+		text_matches(c, &r.nbest[r.answer], want, &text);
+	if (want != NULL && !r.nbest[r.answer].is_null)
+		free(text);
+	if (!ok)
+		fprintf(stderr, "  %s: with no answer not allowed, not the reference's best span\n", c->id);
+	bq_qa_result_free(&r);
+	return ok;
+}
+
 /* (3): the whole pipeline on the tiny model. */
 static bool
 pipeline_equal(const Case *c)
@@ -414,6 +459,7 @@ run_case(const Case *c, double median, Tally *t)
 		t->windows_equal++;
 		check_postprocess(c, &f, t);
 		t->threshold_flips_right += threshold_flips_right(c, &f, median);
+		t->always_answers += always_answers(c, &f);
 	}
 	same = pipeline_equal(c);
 	t->pipeline_equal += same;
@@ -516,6 +562,7 @@ run_file(const char *path)
 		   percent(t.squad_pipeline_equal, t.squad_cases));
 	printf("  (4) threshold %.4f: decisions right %d/%d\n", median,
 		   t.threshold_flips_right, t.windows_equal);
+	printf("  (5) no answer not allowed: the best span %d/%d\n", t.always_answers, t.windows_equal);
 
 	/*
 	 * The hand-made "edge-" cases hold the known differences: words the
@@ -532,6 +579,7 @@ run_file(const char *path)
 	CHECK(percent(t.pipeline_equal, answered) >= 96.0);
 	CHECK(percent(t.squad_pipeline_equal, t.squad_cases) >= 99.0);
 	CHECK_INT_EQ(t.threshold_flips_right, t.windows_equal);
+	CHECK(percent(t.always_answers, t.windows_equal) >= 98.0);
 	free_cases(cases, n);
 }
 

@@ -23,7 +23,7 @@
 /*
  * Post-processing settings a checkpoint ships (a NeMo config's dataset
  * section, kept in config.json as "bertqa_qa_defaults"); a field is 0, or
- * has_null_threshold false, when the checkpoint does not give it.
+ * its has_ flag false, when the checkpoint does not give it.
  */
 typedef struct BqQaDefaults
 {
@@ -34,6 +34,8 @@ typedef struct BqQaDefaults
 	int32_t		n_best;
 	bool		has_null_threshold;
 	double		null_threshold;
+	bool		has_allow_no_answer;
+	bool		allow_no_answer;	/* NeMo's version_2_with_negative */
 } BqQaDefaults;
 
 /*

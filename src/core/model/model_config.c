@@ -43,6 +43,7 @@ static const struct
 
 #define N_QA_INT_SETTINGS (sizeof(qa_int_settings) / sizeof(qa_int_settings[0]))
 #define NULL_THRESHOLD_KEY "null_score_diff_threshold"
+#define NO_ANSWER_KEY "version_2_with_negative"
 #define QA_DEFAULTS_KEY "bertqa_qa_defaults"
 
 /*
@@ -314,6 +315,13 @@ bq_qa_defaults_from_json(json_object *obj, const char *name, BqQaDefaults *defau
 		defaults->has_null_threshold = true;
 		defaults->null_threshold = json_object_get_double(value);
 	}
+	if (rc == BQ_OK && json_object_object_get_ex(obj, NO_ANSWER_KEY, &value) && value != NULL)
+	{
+		if (!json_object_is_type(value, json_type_boolean))
+			return bq_fail(err, BQ_ERR_FORMAT, "%s: \"%s\" must be true or false", name, NO_ANSWER_KEY);
+		defaults->has_allow_no_answer = true;
+		defaults->allow_no_answer = json_object_get_boolean(value);
+	}
 	return rc;
 }
 
@@ -340,6 +348,12 @@ qa_defaults_to_json(const BqQaDefaults *defaults)
 		if (obj == NULL)
 			obj = json_object_new_object();
 		json_object_object_add(obj, NULL_THRESHOLD_KEY, json_object_new_double(defaults->null_threshold));
+	}
+	if (defaults->has_allow_no_answer)
+	{
+		if (obj == NULL)
+			obj = json_object_new_object();
+		json_object_object_add(obj, NO_ANSWER_KEY, json_object_new_boolean(defaults->allow_no_answer));
 	}
 	return obj;
 }

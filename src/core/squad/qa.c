@@ -31,6 +31,7 @@ bq_qa_default_settings(BqQaSettings *settings)
 	settings->max_answer_len = 30;
 	settings->n_best = 20;
 	settings->null_threshold = 0.0;
+	settings->allow_no_answer = true;
 }
 
 void
@@ -49,6 +50,8 @@ bq_qa_apply_model_defaults(BqQaSettings *settings, const BqQaDefaults *defaults,
 		settings->n_best = defaults->n_best;
 	if (!(chosen & BQ_QA_SET_NULL_THRESHOLD) && defaults->has_null_threshold)
 		settings->null_threshold = defaults->null_threshold;
+	if (!(chosen & BQ_QA_SET_ALLOW_NO_ANSWER) && defaults->has_allow_no_answer)
+		settings->allow_no_answer = defaults->allow_no_answer;
 }
 
 int

@@ -22,9 +22,14 @@ typedef struct BqQaSettings
 	int			max_answer_len; /* longest span, in tokens */
 	int			n_best;			/* candidates per side and n-best list length */
 	double		null_threshold; /* no answer when null - best span > this */
+	bool		allow_no_answer;	/* false: always a span, as a SQuAD v1.1 model
+									 * (run_squad.py without version_2_with_negative) */
 } BqQaSettings;
 
-/* max_seq_len 384, doc_stride 128, max_query_len 64, max_answer_len 30, n_best 20, 0.0 */
+/*
+ * max_seq_len 384, doc_stride 128, max_query_len 64, max_answer_len 30,
+ * n_best 20, null_threshold 0.0, allow_no_answer true
+ */
 void		bq_qa_default_settings(BqQaSettings *settings);
 
 /* Settings a caller chose explicitly, for bq_qa_apply_model_defaults. */
@@ -34,6 +39,7 @@ void		bq_qa_default_settings(BqQaSettings *settings);
 #define BQ_QA_SET_MAX_ANSWER_LEN	(1u << 3)
 #define BQ_QA_SET_N_BEST			(1u << 4)
 #define BQ_QA_SET_NULL_THRESHOLD	(1u << 5)
+#define BQ_QA_SET_ALLOW_NO_ANSWER	(1u << 6)
 
 /*
  * Replace each setting not named in 'chosen' (BQ_QA_SET_* bits) by the

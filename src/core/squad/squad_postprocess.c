@@ -427,7 +427,7 @@ build_nbest(const BqQaCollector *collector, const char *context,
 		nbest_add(b, false, tokens[p->first_token].start, tokens[p->last_token].end,
 				  from, to, p->start_logit, p->end_logit);
 	}
-	if (!null_listed)
+	if (!null_listed && collector->settings->allow_no_answer)
 		nbest_add(b, true, 0, 0, 0, 0, collector->null_start_logit,
 				  collector->null_end_logit);
 	return BQ_OK;
@@ -435,12 +435,12 @@ build_nbest(const BqQaCollector *collector, const char *context,
 
 /*
  * Hand the list to the result and take the reference's decision: the best
- * non-null entry unless null score - its score exceeds the threshold.  With
- * no non-null entry at all (where the reference crashes) the answer is the
- * null entry and null_score_diff is 0.
+ * non-null entry unless null score - its score exceeds the threshold (and
+ * no answer is allowed).  With no non-null entry at all (where the
+ * reference crashes) the answer is the null entry and null_score_diff is 0.
  */
 static void
-decide(NbestBuilder *b, double null_score, double null_threshold,
+decide(NbestBuilder *b, double null_score, const BqQaSettings *settings,
 	   BqQaResult *result)
 {
 	int			null_index = -1;
@@ -464,7 +464,8 @@ decide(NbestBuilder *b, double null_score, double null_threshold,
 	}
 	result->null_score_diff = null_score - b->start_logits[best_index] -
 		b->end_logits[best_index];
-	result->answer = result->null_score_diff > null_threshold ? null_index : best_index;
+	result->answer = settings->allow_no_answer &&
+		result->null_score_diff > settings->null_threshold ? null_index : best_index;
 }
 
 /*
@@ -498,9 +499,10 @@ bq_qa_collector_finish(BqQaCollector *collector, const char *context,
 	if (collector->windows_seen == 0)
 		return null_only_result(result, err);
 
-	status = add_prelim(collector, collector->null_start_logit,
-						collector->null_end_logit, -1, -1, err);
-	if (status != BQ_OK)
+	/* a model that never says "no answer" lists no null entry either */
+	if (collector->settings->allow_no_answer &&
+		(status = add_prelim(collector, collector->null_start_logit,
+							 collector->null_end_logit, -1, -1, err)) != BQ_OK)
 		return status;
 	qsort(collector->prelim, collector->count, sizeof(BqQaPrelim), compare_prelim);
 
@@ -519,11 +521,12 @@ bq_qa_collector_finish(BqQaCollector *collector, const char *context,
 	status = build_nbest(collector, context, byte_start, byte_end, &b, err);
 	free(byte_start);
 	free(byte_end);
-	if (status == BQ_OK)
+	if (status == BQ_OK && b.count == 0)
+		status = null_only_result(result, err); /* no span to give, and no null entry */
+	else if (status == BQ_OK)
 	{
 		nbest_softmax(&b);
-		decide(&b, collector->null_score, collector->settings->null_threshold,
-			   result);
+		decide(&b, collector->null_score, collector->settings, result);
 	}
 	nbest_builder_free(&b);
 	return status;
