@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "squad_dataset.h"
-#include "tokenizer.h"
+#include "wordpiece.h"
 #include "vocab.h"
 
 static void

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "file_util.h"
-#include "tokenizer.h"
+#include "wordpiece.h"
 #include "vocab.h"
 
 static void

@@ -9,7 +9,7 @@
  */
 #include "fuzz.h"
 
-#include "tokenizer.h"
+#include "wordpiece.h"
 #include "vocab.h"
 
 int			LLVMFuzzerInitialize(int *argc, char ***argv);

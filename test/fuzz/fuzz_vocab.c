@@ -10,7 +10,7 @@
 
 #include <string.h>
 
-#include "tokenizer.h"
+#include "wordpiece.h"
 #include "vocab.h"
 
 static const char sample[] = "Hello, unaffable world! Ça va? 東京 [SEP] ##ing";

@@ -11,7 +11,7 @@
 
 #include <stdlib.h>
 
-#include "tokenizer.h"
+#include "wordpiece.h"
 #include "vocab.h"
 
 #define VOCAB "test/fixtures/tiny-model/vocab.txt"

@@ -21,7 +21,7 @@
 #include <unicode/utf8.h>
 
 #include "file_util.h"
-#include "tokenizer.h"
+#include "wordpiece.h"
 #include "vocab.h"
 
 #define FIXTURE "test/fixtures/tokenizer/hf-tokenizers.public.jsonl"

@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #include "bq_error.h"
-#include "tokenizer.h"
+#include "wordpiece.h"
 #include "vocab.h"
 
 /*

@@ -15,7 +15,7 @@
 
 #include "bq_error.h"
 #include "qa.h"
-#include "tokenizer.h"
+#include "wordpiece.h"
 
 /* A chunk of the context: context tokens [start, start + length). */
 typedef struct BqDocSpan

@@ -1,5 +1,5 @@
 /*
- * tokenizer.c - BERT WordPiece tokenization with offsets into the original
+ * wordpiece.c - BERT WordPiece tokenization with offsets into the original
  * text, reproducing Hugging Face tokenizers' BertNormalizer,
  * BertPreTokenizer and WordPiece model.
  *
@@ -18,7 +18,7 @@
  * input, takes a table built with the same ICU-based rules when the
  * tokenizer is created.
  */
-#include "tokenizer.h"
+#include "wordpiece.h"
 
 #include <stdlib.h>
 #include <string.h>

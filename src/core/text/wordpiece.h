@@ -1,5 +1,5 @@
 /*
- * tokenizer.h - BERT WordPiece tokenization with exact character offsets.
+ * wordpiece.h - BERT WordPiece tokenization with exact character offsets.
  *
  * Semantics follow Hugging Face tokenizers' BertWordPiece as configured for
  * bert-base-uncased: clean text, split CJK ideographs, optionally lowercase
@@ -7,8 +7,8 @@
  * longest-match WordPiece with "##" continuations.  Literal "[CLS]" and the
  * like in the input are ordinary text, never special tokens.
  */
-#ifndef BQ_TOKENIZER_H
-#define BQ_TOKENIZER_H
+#ifndef BQ_WORDPIECE_H
+#define BQ_WORDPIECE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -61,4 +61,4 @@ int32_t		bq_tokenizer_sep_id(const BqTokenizer *tok);
 int32_t		bq_tokenizer_unk_id(const BqTokenizer *tok);
 int32_t		bq_tokenizer_pad_id(const BqTokenizer *tok);
 
-#endif							/* BQ_TOKENIZER_H */
+#endif							/* BQ_WORDPIECE_H */
