@@ -130,7 +130,7 @@ cmd_bench_tokenize(int argc, char **argv)
 		return cli_usage_error("bench-tokenize", "--vocab FILE and --data FILE are required (see --help)");
 
 	if ((vocab = bq_vocab_load(vocab_path, &err)) == NULL ||
-		(tok = bq_tokenizer_new(vocab, true, &err)) == NULL ||
+		(tok = bq_wordpiece_new(vocab, true, &err)) == NULL ||
 		bq_squad_dataset_load(data_path, &dataset, &err) != BQ_OK)
 	{
 		cli_report(&err);

@@ -142,7 +142,7 @@ cmd_tokenize(int argc, char **argv)
 		cli_report(&err);
 		return 1;
 	}
-	tok = bq_tokenizer_new(vocab, !cased, &err);
+	tok = bq_wordpiece_new(vocab, !cased, &err);
 	if (tok == NULL)
 	{
 		cli_report(&err);

@@ -46,7 +46,7 @@ bertqa_tokenize(PG_FUNCTION_ARGS)
 	{
 		Datum		values[4];
 		bool		nulls[4] = {false, false, false, false};
-		const char *piece = bq_vocab_token(session->model->vocab, copy[i].id);
+		const char *piece = bq_tokenizer_token(session->model->tokenizer, copy[i].id);
 
 		values[0] = Int32GetDatum(copy[i].id);
 		values[1] = CStringGetTextDatum(pg_any_to_server(piece, strlen(piece), PG_UTF8));

@@ -29,8 +29,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		fprintf(stderr, "fuzz_tokenizer: %s\n", err.message);
 		exit(1);
 	}
-	tokenizers[0] = bq_tokenizer_new(vocab, false, &err);
-	tokenizers[1] = bq_tokenizer_new(vocab, true, &err);
+	tokenizers[0] = bq_wordpiece_new(vocab, false, &err);
+	tokenizers[1] = bq_wordpiece_new(vocab, true, &err);
 	if (tokenizers[0] == NULL || tokenizers[1] == NULL)
 	{
 		fprintf(stderr, "fuzz_tokenizer: %s\n", err.message);

@@ -25,7 +25,7 @@ tokenize_sample(const BqVocab *vocab)
 	{
 		BqError		err;
 		BqTokenList list = {0};
-		BqTokenizer *tok = bq_tokenizer_new(vocab, lowercase, &err);
+		BqTokenizer *tok = bq_wordpiece_new(vocab, lowercase, &err);
 
 		if (tok == NULL)
 		{

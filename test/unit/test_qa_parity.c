@@ -451,8 +451,7 @@ run_case(const Case *c, double median, Tally *t)
 	}
 	tokenize_case(c, &q, &ctx);
 	CHECK_INT_EQ(bq_squad_features_build(&f, q.tokens, q.count, ctx.tokens, ctx.count,
-										 bq_tokenizer_cls_id(model->tokenizer),
-										 bq_tokenizer_sep_id(model->tokenizer),
+										 bq_tokenizer_pair_template(model->tokenizer),
 										 &c->settings, &err), BQ_OK);
 	if (windows_equal(c, &f))
 	{

@@ -101,6 +101,9 @@ make_tokens(BqToken *tokens, int32_t n, int32_t base)
 	}
 }
 
+/* BERT's template with [CLS] = 1 and [SEP] = 2 */
+static const BqPairTemplate bert_pair = {1, 2, 1, 1};
+
 static void
 test_window_layout(void)
 {
@@ -119,7 +122,7 @@ test_window_layout(void)
 	bq_qa_default_settings(&s);
 	s.max_seq_len = 9;			/* 9 - 2 - 3 = 4 context tokens per window */
 	s.doc_stride = 2;
-	CHECK_INT_EQ(bq_squad_features_build(&f, question, 2, context, 10, 1, 2, &s, &err), BQ_OK);
+	CHECK_INT_EQ(bq_squad_features_build(&f, question, 2, context, 10, &bert_pair, &s, &err), BQ_OK);
 	CHECK_INT_EQ(f.n_windows, 4);
 	CHECK_INT_EQ(bq_squad_chunk_offset(&f), 4);
 	CHECK_INT_EQ(bq_squad_window_length(&f, 1), 9);
@@ -134,7 +137,7 @@ test_window_layout(void)
 
 	/* the question is cut to max_query_len, leaving room for 5 tokens */
 	s.max_query_len = 1;
-	CHECK_INT_EQ(bq_squad_features_build(&f, question, 2, context, 10, 1, 2, &s, &err), BQ_OK);
+	CHECK_INT_EQ(bq_squad_features_build(&f, question, 2, context, 10, &bert_pair, &s, &err), BQ_OK);
 	CHECK_INT_EQ(f.n_question, 1);
 	CHECK_INT_EQ(f.spans[0].length, 5);
 	CHECK_INT_EQ(f.n_windows, 4);	/* (0,5) (2,5) (4,5) (6,4) */
@@ -143,8 +146,52 @@ test_window_layout(void)
 	/* no room for a context token: an error naming the setting */
 	s.max_query_len = 64;
 	s.max_seq_len = 5;
-	CHECK_INT_EQ(bq_squad_features_build(&f, question, 2, context, 10, 1, 2, &s, &err), BQ_ERR_INPUT);
+	CHECK_INT_EQ(bq_squad_features_build(&f, question, 2, context, 10, &bert_pair, &s, &err), BQ_ERR_INPUT);
 	CHECK(strstr(err.message, "max_seq_len") != NULL);
+}
+
+/*
+ * RoBERTa's template: <s> q </s></s> chunk </s>, all of token type 0, so a
+ * window has room for one context token less.
+ */
+static void
+test_window_layout_roberta(void)
+{
+	static const BqPairTemplate roberta_pair = {0, 2, 2, 0};
+	BqToken		question[2];
+	BqToken		context[10];
+	BqSquadFeatures f;
+	BqQaSettings s;
+	BqError		err;
+	int32_t		ids[16],
+				types[16];
+	const int32_t want_ids[] = {0, 7, 8, 2, 2, 20, 21, 22, 2};
+
+	make_tokens(question, 2, 7);
+	make_tokens(context, 10, 20);
+	bq_qa_default_settings(&s);
+	s.max_seq_len = 9;			/* 9 - 2 - 4 = 3 context tokens per window */
+	s.doc_stride = 2;
+	CHECK_INT_EQ(bq_squad_features_build(&f, question, 2, context, 10, &roberta_pair, &s, &err),
+				 BQ_OK);
+	CHECK_INT_EQ(f.spans[0].length, 3);
+	CHECK_INT_EQ(f.n_windows, 5);	/* (0,3) (2,3) (4,3) (6,3) (8,2) */
+	CHECK_INT_EQ(bq_squad_chunk_offset(&f), 5);
+	CHECK_INT_EQ(bq_squad_window_length(&f, 0), 9);
+	CHECK_INT_EQ(bq_squad_window_length(&f, 4), 8);
+	bq_squad_window_fill(&f, 0, ids, types);
+	for (int i = 0; i < 9; i++)
+	{
+		CHECK_INT_EQ(ids[i], want_ids[i]);
+		CHECK_INT_EQ(types[i], 0);
+	}
+	bq_squad_features_free(&f);
+
+	/* the smallest window says which tokens it needs */
+	s.max_seq_len = 6;
+	CHECK_INT_EQ(bq_squad_features_build(&f, question, 2, context, 10, &roberta_pair, &s, &err),
+				 BQ_ERR_INPUT);
+	CHECK(strstr(err.detail, "</s></s>") != NULL && strstr(err.detail, "at least 7") != NULL);
 }
 
 static void
@@ -184,6 +231,9 @@ static const char *const pp_context = "bb x bb  y";
 static const BqToken pp_context_tokens[] = {{10, 0, 2}, {11, 3, 4}, {10, 5, 7}, {12, 9, 10}};
 static const BqToken pp_question[] = {{13, 0, 1}};
 
+/* BERT's template with bert-base-uncased's [CLS] and [SEP] */
+static const BqPairTemplate bert_pair_ids = {101, 102, 1, 1};
+
 static int
 run_postprocess(const BqQaSettings *s, const double *start, const double *end,
 				BqQaResult *result)
@@ -194,7 +244,7 @@ run_postprocess(const BqQaSettings *s, const double *start, const double *end,
 	int			status;
 
 	CHECK_INT_EQ(bq_squad_features_build(&f, pp_question, 1, pp_context_tokens, 4,
-										 101, 102, s, &err), BQ_OK);
+										 &bert_pair_ids, s, &err), BQ_OK);
 	CHECK_INT_EQ(bq_qa_collector_init(&c, &f, s, &err), BQ_OK);
 	status = bq_qa_collect_window(&c, 0, start, end, &err);
 	if (status == BQ_OK)
@@ -284,7 +334,7 @@ test_postprocess_empty_context(void)
 	BqError		err;
 
 	bq_qa_default_settings(&s);
-	CHECK_INT_EQ(bq_squad_features_build(&f, pp_question, 1, NULL, 0, 101, 102, &s, &err), BQ_OK);
+	CHECK_INT_EQ(bq_squad_features_build(&f, pp_question, 1, NULL, 0, &bert_pair_ids, &s, &err), BQ_OK);
 	CHECK_INT_EQ(f.n_windows, 0);
 	CHECK_INT_EQ(bq_qa_collector_init(&c, &f, &s, &err), BQ_OK);
 	CHECK_INT_EQ(bq_qa_collector_finish(&c, "", 0, &r, &err), BQ_OK);
@@ -363,6 +413,7 @@ main(int argc, char **argv)
 	RUN_TEST(test_doc_spans_empty_and_invalid);
 	RUN_TEST(test_max_context);
 	RUN_TEST(test_window_layout);
+	RUN_TEST(test_window_layout_roberta);
 	RUN_TEST(test_best_indexes);
 	RUN_TEST(test_answer_key);
 	RUN_TEST(test_postprocess_dedup_and_threshold);

@@ -351,8 +351,8 @@ test_cased_mode(void)
 		"\xc4\xb0\ni\nStra\xc3\x9f" "e\n\xe4\xb8\xad\n";
 	BqError		err;
 	BqVocab    *vocab = bq_vocab_from_buffer(vocab_text, sizeof(vocab_text) - 1, "test vocab", &err);
-	BqTokenizer *cased = vocab ? bq_tokenizer_new(vocab, false, &err) : NULL;
-	BqTokenizer *lower = vocab ? bq_tokenizer_new(vocab, true, &err) : NULL;
+	BqTokenizer *cased = vocab ? bq_wordpiece_new(vocab, false, &err) : NULL;
+	BqTokenizer *lower = vocab ? bq_wordpiece_new(vocab, true, &err) : NULL;
 
 	CHECK(cased != NULL && lower != NULL);
 	if (cased == NULL || lower == NULL)
@@ -388,7 +388,7 @@ test_long_mark_runs(void)
 	BqTokenList list;
 	BqError		err;
 	BqVocab    *vocab = bq_vocab_load(VOCAB, &err);
-	BqTokenizer *cased = vocab ? bq_tokenizer_new(vocab, false, &err) : NULL;
+	BqTokenizer *cased = vocab ? bq_wordpiece_new(vocab, false, &err) : NULL;
 
 	text[0] = 'a';
 	memcpy(text + 1, marks, len + 1);
@@ -453,7 +453,7 @@ test_list_and_special_ids(void)
 	CHECK(no_unk != NULL);
 	if (no_unk != NULL)
 	{
-		CHECK(bq_tokenizer_new(no_unk, true, &err) == NULL);
+		CHECK(bq_wordpiece_new(no_unk, true, &err) == NULL);
 		CHECK_INT_EQ(err.status, BQ_ERR_FORMAT);
 		CHECK(strstr(err.message, "[UNK]") != NULL);
 		bq_vocab_free(no_unk);
@@ -467,7 +467,7 @@ main(int argc, char **argv)
 
 	unit_select(argc, argv);
 	uncased_vocab = bq_vocab_load(VOCAB, &err);
-	uncased = uncased_vocab ? bq_tokenizer_new(uncased_vocab, true, &err) : NULL;
+	uncased = uncased_vocab ? bq_wordpiece_new(uncased_vocab, true, &err) : NULL;
 	if (uncased == NULL)
 	{
 		fprintf(stderr, "cannot load %s: %s\n", VOCAB, err.message);

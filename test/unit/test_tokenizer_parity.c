@@ -271,7 +271,7 @@ test_parity(void)
 {
 	BqError		err;
 	BqVocab    *vocab = bq_vocab_load(VOCAB, &err);
-	BqTokenizer *tok = vocab ? bq_tokenizer_new(vocab, true, &err) : NULL;
+	BqTokenizer *tok = vocab ? bq_wordpiece_new(vocab, true, &err) : NULL;
 	size_t		len;
 	char	   *data = bq_read_file(FIXTURE, &len, &err);
 	size_t		pos = 0;

@@ -27,6 +27,7 @@
 #include "nemo_archive.h"
 #include "safetensors.h"
 #include "torch_checkpoint.h"
+#include "wordpiece.h"
 
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "F32 weights are used in place, which needs a little-endian CPU"
@@ -785,7 +786,7 @@ load_vocab(BqModel *model, BqError *err)
 		return BQ_ERR_FORMAT;
 	}
 	free(path);
-	model->tokenizer = bq_tokenizer_new(model->vocab, model->config.lowercase, err);
+	model->tokenizer = bq_wordpiece_new(model->vocab, model->config.lowercase, err);
 	return model->tokenizer != NULL ? BQ_OK : err->status;
 }
 

@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #include "bq_error.h"
-#include "wordpiece.h"
+#include "tokenizer.h"
 #include "vocab.h"
 
 /*

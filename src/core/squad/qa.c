@@ -232,8 +232,7 @@ bq_qa_answer(const BqModel *model, BqEncoder *enc, const BqQaSettings *settings,
 	if (status == BQ_OK)
 		status = bq_squad_features_build(&features, q_tokens.tokens, q_tokens.count,
 										 c_tokens.tokens, c_tokens.count,
-										 bq_tokenizer_cls_id(model->tokenizer),
-										 bq_tokenizer_sep_id(model->tokenizer),
+										 bq_tokenizer_pair_template(model->tokenizer),
 										 settings, err);
 	if (status == BQ_OK)
 		status = bq_qa_collector_init(&collector, &features, settings, err);

@@ -129,10 +129,11 @@ int
 bq_squad_features_build(BqSquadFeatures *features,
 						const BqToken *question, size_t n_question,
 						const BqToken *context, size_t n_context,
-						int32_t cls_id, int32_t sep_id,
+						const BqPairTemplate *pair,
 						const BqQaSettings *settings, BqError *err)
 {
 	int32_t		kept;
+	int32_t		specials = 2 + pair->separators;
 	int32_t		max_tokens_for_doc;
 	int			status;
 
@@ -142,14 +143,17 @@ bq_squad_features_build(BqSquadFeatures *features,
 					   "context has too many tokens (%zu)", n_context);
 	kept = n_question > (size_t) settings->max_query_len ?
 		settings->max_query_len : (int32_t) n_question;
-	max_tokens_for_doc = settings->max_seq_len - kept - 3;
+	max_tokens_for_doc = settings->max_seq_len - kept - specials;
 	if (max_tokens_for_doc < 1)
 	{
 		bq_fail(err, BQ_ERR_INPUT,
 				"max_seq_len %d leaves no room for the context after a question of %d tokens",
 				settings->max_seq_len, kept);
-		bq_fail_detail(err, "A window holds [CLS], the question, [SEP], at least one context token and [SEP]: raise max_seq_len to at least %d or lower max_query_len.",
-					   kept + 4);
+		bq_fail_detail(err, "A window holds %s: raise max_seq_len to at least %d or lower max_query_len.",
+					   pair->separators == 1 ?
+					   "[CLS], the question, [SEP], at least one context token and [SEP]" :
+					   "<s>, the question, </s></s>, at least one context token and </s>",
+					   kept + specials + 1);
 		return BQ_ERR_INPUT;
 	}
 
@@ -157,8 +161,7 @@ bq_squad_features_build(BqSquadFeatures *features,
 	features->n_question = kept;
 	features->context = context;
 	features->n_context = (int32_t) n_context;
-	features->cls_id = cls_id;
-	features->sep_id = sep_id;
+	features->pair = *pair;
 
 	status = bq_squad_doc_spans(features->n_context, max_tokens_for_doc,
 								settings->doc_stride, &features->spans,
@@ -199,40 +202,44 @@ bq_squad_features_free(BqSquadFeatures *features)
 int32_t
 bq_squad_window_length(const BqSquadFeatures *features, int32_t w)
 {
-	return features->n_question + 3 + features->spans[w].length;
+	return features->n_question + 2 + features->pair.separators + features->spans[w].length;
 }
 
 int32_t
 bq_squad_chunk_offset(const BqSquadFeatures *features)
 {
-	return features->n_question + 2;
+	return features->n_question + 1 + features->pair.separators;
 }
 
 /*
- * Segment A is [CLS], the question and its [SEP]; segment B the chunk and
- * the final [SEP].
+ * Segment A is [CLS], the question and its [SEP]s; segment B the chunk and
+ * the final [SEP], of the template's context type.
  */
 void
 bq_squad_window_fill(const BqSquadFeatures *features, int32_t w,
 					 int32_t *input_ids, int32_t *token_type_ids)
 {
 	const BqDocSpan *span = &features->spans[w];
+	const BqPairTemplate *pair = &features->pair;
 	int32_t		pos = 0;
 
-	input_ids[pos] = features->cls_id;
+	input_ids[pos] = pair->cls_id;
 	token_type_ids[pos++] = 0;
 	for (int32_t i = 0; i < features->n_question; i++)
 	{
 		input_ids[pos] = features->question[i].id;
 		token_type_ids[pos++] = 0;
 	}
-	input_ids[pos] = features->sep_id;
-	token_type_ids[pos++] = 0;
+	for (int32_t i = 0; i < pair->separators; i++)
+	{
+		input_ids[pos] = pair->sep_id;
+		token_type_ids[pos++] = 0;
+	}
 	for (int32_t i = 0; i < span->length; i++)
 	{
 		input_ids[pos] = features->context[span->start + i].id;
-		token_type_ids[pos++] = 1;
+		token_type_ids[pos++] = pair->context_type;
 	}
-	input_ids[pos] = features->sep_id;
-	token_type_ids[pos] = 1;
+	input_ids[pos] = pair->sep_id;
+	token_type_ids[pos] = pair->context_type;
 }

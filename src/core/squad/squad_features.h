@@ -4,6 +4,7 @@
  *
  *     [CLS] question [SEP] chunk [SEP]
  *
+ * or in the model's own pair template (RoBERTa: <s> q </s></s> chunk </s>).
  * Consecutive chunks overlap; each context token is "owned" by the one
  * window in which it has the most context on both sides, and only that
  * window may start an answer on it.
@@ -15,7 +16,7 @@
 
 #include "bq_error.h"
 #include "qa.h"
-#include "wordpiece.h"
+#include "tokenizer.h"
 
 /* A chunk of the context: context tokens [start, start + length). */
 typedef struct BqDocSpan
@@ -34,8 +35,7 @@ typedef struct BqSquadFeatures
 	int32_t		n_question;
 	const BqToken *context;		/* [n_context] context tokens (borrowed) */
 	int32_t		n_context;
-	int32_t		cls_id;
-	int32_t		sep_id;
+	BqPairTemplate pair;		/* the special tokens around them */
 	BqDocSpan  *spans;			/* [n_windows] the chunk of each window */
 	int32_t		n_windows;
 	int32_t    *owner;			/* [n_context] window giving each token most context */
@@ -68,12 +68,12 @@ int			bq_squad_max_context_owners(const BqDocSpan *spans, int32_t n_spans,
 int			bq_squad_features_build(BqSquadFeatures *features,
 									const BqToken *question, size_t n_question,
 									const BqToken *context, size_t n_context,
-									int32_t cls_id, int32_t sep_id,
+									const BqPairTemplate *pair,
 									const BqQaSettings *settings, BqError *err);
 
 void		bq_squad_features_free(BqSquadFeatures *features);
 
-/* Tokens in window 'w', [CLS] and both [SEP]s included. */
+/* Tokens in window 'w', the template's special tokens included. */
 int32_t		bq_squad_window_length(const BqSquadFeatures *features, int32_t w);
 
 /* Position of the chunk's first token inside every window. */

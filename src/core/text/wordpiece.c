@@ -38,19 +38,16 @@ typedef enum AsciiClass
 	ASCII_WORD					/* part of a word */
 } AsciiClass;
 
-struct BqTokenizer
+typedef struct WordPiece
 {
 	const BqVocab *vocab;		/* borrowed */
 	bool		lowercase;		/* uncased: strip accents and lowercase */
 	const UNormalizer2 *nfd;	/* ICU's NFD instance (owned by ICU) */
 	size_t		max_token_bytes;	/* longest vocabulary entry */
 	int32_t		unk_id;
-	int32_t		cls_id;
-	int32_t		sep_id;
-	int32_t		pad_id;
 	uint8_t		ascii_class[128];	/* AsciiClass of each ASCII code */
 	char		ascii_lower[128];	/* lowercase form, or the char itself if cased */
-};
+} WordPiece;
 
 /* One character of a canonical decomposition awaiting reordering. */
 typedef struct PendingChar
@@ -65,13 +62,13 @@ typedef struct PendingChar
 #define PREFIX_ROOM 2
 
 /*
- * State of one bq_tokenize call.  The word buffers are fixed: a word longer
+ * State of one tokenize call.  The word buffers are fixed: a word longer
  * than BQ_MAX_WORD_CHARS becomes one [UNK] whose span only needs its first
  * and last characters.
  */
 typedef struct TokenizeRun
 {
-	const BqTokenizer *tok;
+	const WordPiece *tok;
 	BqTokenList *out;
 	bool		nomem;			/* an allocation failed; stop producing */
 
@@ -183,69 +180,13 @@ is_cjk_ideograph(UChar32 c)
 }
 
 /*
- * Check the whole input before producing anything, so that a failure leaves
- * the caller's list alone.  ICU's U8_NEXT rejects overlong forms, surrogates
- * and code points past U+10FFFF.
- */
-static bool
-utf8_is_valid(const char *text, int32_t len, int32_t *bad_offset)
-{
-	const uint8_t *s = (const uint8_t *) text;
-	int32_t		i = 0;
-
-	while (i < len)
-	{
-		uint64_t	chunk;
-		int32_t		start = i;
-		UChar32		c;
-
-		if (len - i >= 8)
-		{
-			memcpy(&chunk, s + i, 8);
-			if ((chunk & UINT64_C(0x8080808080808080)) == 0)
-			{
-				i += 8;
-				continue;
-			}
-		}
-		U8_NEXT(s, i, len, c);
-		if (c < 0)
-		{
-			*bad_offset = start;
-			return false;
-		}
-	}
-	return true;
-}
-
-/*
- * Append a token, growing the list geometrically.
+ * Append a token; once memory runs out, nothing more is produced.
  */
 static void
 emit(TokenizeRun *run, int32_t id, int32_t start, int32_t end)
 {
-	BqTokenList *out = run->out;
-
-	if (run->nomem)
-		return;
-	if (out->count == out->capacity)
-	{
-		size_t		capacity = out->capacity < 64 ? 64 : out->capacity * 2;
-		BqToken    *tokens;
-
-		if (capacity > SIZE_MAX / sizeof(BqToken) ||
-			(tokens = realloc(out->tokens, capacity * sizeof(BqToken))) == NULL)
-		{
-			run->nomem = true;
-			return;
-		}
-		out->tokens = tokens;
-		out->capacity = capacity;
-	}
-	out->tokens[out->count].id = id;
-	out->tokens[out->count].start = start;
-	out->tokens[out->count].end = end;
-	out->count++;
+	if (!run->nomem && !bq_token_list_push(run->out, id, start, end))
+		run->nomem = true;
 }
 
 /*
@@ -272,7 +213,7 @@ source_end(int32_t source)
 static void
 finish_word(TokenizeRun *run)
 {
-	const BqTokenizer *tok = run->tok;
+	const WordPiece *tok = run->tok;
 	int32_t		n = run->n_chars;
 	size_t		first_token = run->out->count;
 	int32_t		start = 0;
@@ -563,7 +504,7 @@ word_break(TokenizeRun *run)
 static void
 source_char(TokenizeRun *run, UChar32 c, int32_t source)
 {
-	const BqTokenizer *tok = run->tok;
+	const WordPiece *tok = run->tok;
 
 	if (c == 0xFFFD || is_control(c))
 		return;
@@ -583,95 +524,26 @@ source_char(TokenizeRun *run, UChar32 c, int32_t source)
 }
 
 /*
- * Build the tokenizer and classify ASCII once with the general rules.
- */
-BqTokenizer *
-bq_tokenizer_new(const BqVocab *vocab, bool lowercase, BqError *err)
-{
-	BqTokenizer *tok;
-	UErrorCode	status = U_ZERO_ERROR;
-	const UNormalizer2 *nfd = unorm2_getNFDInstance(&status);
-	int32_t		unk_id = bq_vocab_lookup(vocab, "[UNK]", 5);
-
-	if (U_FAILURE(status))
-	{
-		bq_fail(err, BQ_ERR_IO, "could not load ICU normalization data: %s",
-				u_errorName(status));
-		return NULL;
-	}
-	if (unk_id < 0)
-	{
-		bq_fail(err, BQ_ERR_FORMAT, "the vocabulary has no [UNK] token");
-		return NULL;
-	}
-	tok = calloc(1, sizeof(BqTokenizer));
-	if (tok == NULL)
-	{
-		bq_fail(err, BQ_ERR_NOMEM, "out of memory creating the tokenizer");
-		return NULL;
-	}
-	tok->vocab = vocab;
-	tok->lowercase = lowercase;
-	tok->nfd = nfd;
-	tok->unk_id = unk_id;
-	tok->cls_id = bq_vocab_lookup(vocab, "[CLS]", 5);
-	tok->sep_id = bq_vocab_lookup(vocab, "[SEP]", 5);
-	tok->pad_id = bq_vocab_lookup(vocab, "[PAD]", 5);
-	for (int32_t id = 0; id < bq_vocab_size(vocab); id++)
-	{
-		size_t		len = strlen(bq_vocab_token(vocab, id));
-
-		if (len > tok->max_token_bytes)
-			tok->max_token_bytes = len;
-	}
-	for (UChar32 c = 0; c < 128; c++)
-	{
-		if (c == 0 || is_control(c))
-			tok->ascii_class[c] = ASCII_DROP;
-		else if (is_whitespace(c))
-			tok->ascii_class[c] = ASCII_SPACE;
-		else if (is_punctuation(c))
-			tok->ascii_class[c] = ASCII_PUNCT;
-		else
-			tok->ascii_class[c] = ASCII_WORD;
-		tok->ascii_lower[c] = (char) (lowercase ? u_tolower(c) : c);
-	}
-	return tok;
-}
-
-void
-bq_tokenizer_free(BqTokenizer *tok)
-{
-	free(tok);
-}
-
-/*
  * Tokenize UTF-8 text.  ASCII characters, which have no decomposition and
  * are starters, take a shortcut that first completes any pending
  * decomposition, exactly as the general path would.
  */
-int
-bq_tokenize(const BqTokenizer *tok, const char *text, size_t len,
-			BqTokenList *out, BqError *err)
+static int
+wordpiece_tokenize(const void *state, const char *text, int32_t len,
+				   BqTokenList *out, BqError *err)
 {
+	const WordPiece *tok = state;
 	TokenizeRun run;
 	const uint8_t *s = (const uint8_t *) text;
-	size_t		first_token = out->count;
-	int32_t		bad_offset;
 	int32_t		i = 0;
 	int32_t		source = 0;
-
-	if (len > (size_t) INT32_MAX)
-		return bq_fail(err, BQ_ERR_INPUT, "text to tokenize is too long (%zu bytes)", len);
-	if (!utf8_is_valid(text, (int32_t) len, &bad_offset))
-		return bq_fail(err, BQ_ERR_INPUT, "invalid UTF-8 at byte %d of the text", bad_offset);
 
 	memset(&run, 0, sizeof(run));
 	run.tok = tok;
 	run.out = out;
 	run.last_source = -1;
 	run.char_offset[0] = PREFIX_ROOM;
-	while (i < (int32_t) len && !run.nomem)
+	while (i < len && !run.nomem)
 	{
 		uint8_t		b = s[i];
 
@@ -710,44 +582,91 @@ bq_tokenize(const BqTokenizer *tok, const char *text, size_t len,
 	free(run.pending);
 	free(run.sources);
 	if (run.nomem)
-	{
-		out->count = first_token;
-		return bq_fail(err, BQ_ERR_NOMEM, "out of memory tokenizing %zu bytes of text", len);
-	}
+		return bq_fail(err, BQ_ERR_NOMEM, "out of memory tokenizing %d bytes of text", (int) len);
 	return BQ_OK;
 }
 
-void
-bq_token_list_free(BqTokenList *list)
+static int32_t
+wordpiece_vocab_size(const void *state)
 {
-	if (list == NULL)
-		return;
-	free(list->tokens);
-	list->tokens = NULL;
-	list->count = 0;
-	list->capacity = 0;
+	return bq_vocab_size(((const WordPiece *) state)->vocab);
 }
 
-int32_t
-bq_tokenizer_cls_id(const BqTokenizer *tok)
+static const char *
+wordpiece_token(const void *state, int32_t id)
 {
-	return tok->cls_id;
+	return bq_vocab_token(((const WordPiece *) state)->vocab, id);
 }
 
-int32_t
-bq_tokenizer_sep_id(const BqTokenizer *tok)
+static void
+wordpiece_free(void *state)
 {
-	return tok->sep_id;
+	free(state);
 }
 
-int32_t
-bq_tokenizer_unk_id(const BqTokenizer *tok)
-{
-	return tok->unk_id;
-}
+static const BqTokenizerOps wordpiece_ops = {
+	BQ_TOKENIZER_WORDPIECE, wordpiece_tokenize, wordpiece_vocab_size, wordpiece_token,
+	wordpiece_free
+};
 
-int32_t
-bq_tokenizer_pad_id(const BqTokenizer *tok)
+/*
+ * Build the tokenizer and classify ASCII once with the general rules.
+ */
+BqTokenizer *
+bq_wordpiece_new(const BqVocab *vocab, bool lowercase, BqError *err)
 {
-	return tok->pad_id;
+	WordPiece  *tok;
+	UErrorCode	status = U_ZERO_ERROR;
+	const UNormalizer2 *nfd = unorm2_getNFDInstance(&status);
+	int32_t		unk_id = bq_vocab_lookup(vocab, "[UNK]", 5);
+	BqSpecialTokens special;
+	BqPairTemplate pair;
+
+	if (U_FAILURE(status))
+	{
+		bq_fail(err, BQ_ERR_IO, "could not load ICU normalization data: %s",
+				u_errorName(status));
+		return NULL;
+	}
+	if (unk_id < 0)
+	{
+		bq_fail(err, BQ_ERR_FORMAT, "the vocabulary has no [UNK] token");
+		return NULL;
+	}
+	tok = calloc(1, sizeof(WordPiece));
+	if (tok == NULL)
+	{
+		bq_fail(err, BQ_ERR_NOMEM, "out of memory creating the tokenizer");
+		return NULL;
+	}
+	tok->vocab = vocab;
+	tok->lowercase = lowercase;
+	tok->nfd = nfd;
+	tok->unk_id = unk_id;
+	for (int32_t id = 0; id < bq_vocab_size(vocab); id++)
+	{
+		size_t		len = strlen(bq_vocab_token(vocab, id));
+
+		if (len > tok->max_token_bytes)
+			tok->max_token_bytes = len;
+	}
+	for (UChar32 c = 0; c < 128; c++)
+	{
+		if (c == 0 || is_control(c))
+			tok->ascii_class[c] = ASCII_DROP;
+		else if (is_whitespace(c))
+			tok->ascii_class[c] = ASCII_SPACE;
+		else if (is_punctuation(c))
+			tok->ascii_class[c] = ASCII_PUNCT;
+		else
+			tok->ascii_class[c] = ASCII_WORD;
+		tok->ascii_lower[c] = (char) (lowercase ? u_tolower(c) : c);
+	}
+	special.unk_id = unk_id;
+	special.pad_id = bq_vocab_lookup(vocab, "[PAD]", 5);
+	pair.cls_id = bq_vocab_lookup(vocab, "[CLS]", 5);
+	pair.sep_id = bq_vocab_lookup(vocab, "[SEP]", 5);
+	pair.separators = 1;
+	pair.context_type = 1;
+	return bq_tokenizer_wrap(&wordpiece_ops, tok, &special, &pair, err);
 }
