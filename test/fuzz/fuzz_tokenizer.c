@@ -1,29 +1,31 @@
 /*
- * fuzz_tokenizer.c - the WordPiece tokenizer on arbitrary bytes.
+ * fuzz_tokenizer.c - the tokenizers on arbitrary bytes.
  *
- * The first byte picks cased or uncased behaviour; the rest is the text.
- * Invalid UTF-8 must be refused with an error, and every token of accepted
- * text must have a vocabulary id and a non-empty span of code points inside
- * the text, the spans in order.  The vocabulary is the bundled model's (run from the repository
- * root, or set BQ_FUZZ_VOCAB).
+ * The first byte picks cased WordPiece, uncased WordPiece or byte-level
+ * BPE; the rest is the text.  Invalid UTF-8 must be refused with an error,
+ * and every token of accepted text must have a vocabulary id and a span of
+ * code points inside the text, the spans in order: non-empty for
+ * WordPiece, possibly empty for BPE (a lone space token trims to nothing).
+ * The vocabularies are the bundled model's and the tiny BPE one (run from
+ * the repository root).
  */
 #include "fuzz.h"
 
+#include "byte_bpe.h"
 #include "wordpiece.h"
 #include "vocab.h"
 
 int			LLVMFuzzerInitialize(int *argc, char ***argv);
 
 static BqVocab *vocab;
-static BqTokenizer *tokenizers[2];
+static BqTokenizer *tokenizers[3];
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const char *path = getenv("BQ_FUZZ_VOCAB");
 	BqError		err;
 
-	vocab = bq_vocab_load(path != NULL ? path : "test/fixtures/tiny-model/vocab.txt", &err);
+	vocab = bq_vocab_load("test/fixtures/tiny-model/vocab.txt", &err);
 	if (vocab == NULL)
 	{
 		fprintf(stderr, "fuzz_tokenizer: %s\n", err.message);
@@ -31,7 +33,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	}
 	tokenizers[0] = bq_wordpiece_new(vocab, false, &err);
 	tokenizers[1] = bq_wordpiece_new(vocab, true, &err);
-	if (tokenizers[0] == NULL || tokenizers[1] == NULL)
+	tokenizers[2] = bq_byte_bpe_load("test/fixtures/bpe/tiny/vocab.json",
+									 "test/fixtures/bpe/tiny/merges.txt", &err);
+	if (tokenizers[0] == NULL || tokenizers[1] == NULL || tokenizers[2] == NULL)
 	{
 		fprintf(stderr, "fuzz_tokenizer: %s\n", err.message);
 		exit(1);
@@ -44,16 +48,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	BqTokenList list = {0};
 	BqError		err;
+	const BqTokenizer *tok;
 	const char *text;
 	size_t		len;
 	int32_t		code_points = 0;
 	int32_t		prev_start = 0;
+	bool		empty_spans;
 
 	if (size == 0)
 		return 0;
+	tok = tokenizers[data[0] % 3];
+	empty_spans = bq_tokenizer_kind(tok) == BQ_TOKENIZER_BYTE_BPE;
 	text = (const char *) data + 1;
 	len = size - 1;
-	if (bq_tokenize(tokenizers[data[0] & 1], text, len, &list, &err) != BQ_OK)
+	if (bq_tokenize(tok, text, len, &list, &err) != BQ_OK)
 	{
 		FUZZ_ASSERT_ERROR(err);
 		bq_token_list_free(&list);
@@ -65,8 +73,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	{
 		const BqToken *t = &list.tokens[i];
 
-		FUZZ_ASSERT(t->id >= 0 && t->id < bq_vocab_size(vocab));
-		FUZZ_ASSERT(t->start >= prev_start && t->start < t->end && t->end <= code_points);
+		FUZZ_ASSERT(t->id >= 0 && t->id < bq_tokenizer_vocab_size(tok));
+		FUZZ_ASSERT(t->start >= prev_start && t->end <= code_points);
+		FUZZ_ASSERT(empty_spans ? t->start <= t->end : t->start < t->end);
 		prev_start = t->start;
 	}
 	bq_token_list_free(&list);

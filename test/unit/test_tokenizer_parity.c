@@ -1,17 +1,22 @@
 /*
- * test_tokenizer_parity.c - bertqa's tokenizer against Hugging Face
- * tokenizers' output for 8,540 texts (Unicode traps, many scripts, SQuAD
- * paragraphs and questions), comparing ids and offsets.
+ * test_tokenizer_parity.c - bertqa's tokenizers against external ones on
+ * the same 8,540 texts (Unicode traps, many scripts, SQuAD paragraphs and
+ * questions), comparing ids and offsets:
+ *
+ *   WordPiece  Hugging Face tokenizers (test/fixtures/tokenizer)
+ *   byte BPE   Hugging Face tokenizers.js and gpt-3-encoder, which agree
+ *              on every text (test/fixtures/bpe)
  *
  * A difference is explained only where it sits: tokens that overlap a
  * literal special-token spelling ("[CLS]" ...), which Hugging Face turns
  * into special tokens and bertqa deliberately does not, or a word (a run of
- * non-space characters) holding a character assigned after Unicode 8.0,
- * where the Unicode versions of the reference's parts (category tables,
- * Rust's case mapping, its normalization tables) and of ICU may disagree.
- * Without those tokens, the two lists must be equal; anything else is
- * unexplained.  The test fails above 0.2% differing lines or on any
- * unexplained one.
+ * non-space characters) holding a character assigned after the Unicode
+ * version of the reference's character tables (for WordPiece 8.0: its
+ * category tables, Rust's case mapping, its normalization tables), where
+ * the reference and ICU may disagree.  Without those tokens, the two lists
+ * must be equal; anything else is unexplained.  The test fails above 0.2%
+ * (WordPiece) or 0.1% (the others) differing lines, or on any unexplained
+ * one.
  */
 #include "unit.h"
 
@@ -20,15 +25,15 @@
 #include <unicode/uchar.h>
 #include <unicode/utf8.h>
 
+#include "byte_bpe.h"
 #include "file_util.h"
 #include "wordpiece.h"
 #include "vocab.h"
 
-#define FIXTURE "test/fixtures/tokenizer/hf-tokenizers.public.jsonl"
+/* The texts, with Hugging Face's WordPiece output for bert-base-uncased. */
+#define CORPUS "test/fixtures/tokenizer/hf-tokenizers.public.jsonl"
 #define VOCAB "test/fixtures/tiny-model/vocab.txt"
-
-/* Unicode version of the category tables Hugging Face uses. */
-static const UVersionInfo reference_unicode = {8, 0, 0, 0};
+#define BPE_DIR "test/fixtures/bpe/"
 
 typedef enum DiffClass
 {
@@ -39,14 +44,40 @@ typedef enum DiffClass
 } DiffClass;
 
 static const char *const diff_class_names[N_DIFF_CLASSES] = {
-	"literal special-token text ([CLS] etc.)",
-	"characters assigned after Unicode 8.0",
+	"literal special-token text",
+	"characters newer than the reference's Unicode tables",
 	"unexplained",
 };
 
-static int	lines_total;
-static int	lines_matched;
-static int	diff_counts[N_DIFF_CLASSES];
+/* An external tokenizer's output, one line per corpus line. */
+typedef struct Reference
+{
+	const char *name;
+	const char *path;			/* {"ids", "offsets"} lines (CORPUS holds WordPiece's) */
+	const char *const *specials;	/* spellings it reads as special tokens, NULL-terminated */
+	UVersionInfo unicode;		/* Unicode version of its character tables */
+	int			max_differing_per_mille;
+} Reference;
+
+static const char *const bert_specials[] = {"[CLS]", "[SEP]", "[MASK]", "[PAD]", "[UNK]", NULL};
+static const char *const no_specials[] = {NULL};
+
+static const Reference wordpiece_reference = {
+	"WordPiece: Hugging Face tokenizers", CORPUS, bert_specials, {8, 0, 0, 0}, 2
+};
+
+/* Node 20's ICU (tokenizers.js, gpt-3-encoder's regular expression) */
+static const Reference bpe_reference = {
+	"byte-level BPE: tokenizers.js and gpt-3-encoder", BPE_DIR "reference.jsonl", no_specials,
+	{15, 0, 0, 0}, 1
+};
+
+typedef struct ParityCounts
+{
+	int			lines_total;
+	int			lines_matched;
+	int			diff_counts[N_DIFF_CLASSES];
+} ParityCounts;
 
 /* A range of code points [start, end) where a difference is explained. */
 typedef struct Excuse
@@ -78,9 +109,8 @@ literal_at(const UChar32 *chars, int32_t n, int32_t i, const char *literal)
  * reference's Unicode version.  Returns how many (at most MAX_EXCUSES).
  */
 static int
-find_excuses(const char *text, size_t len, Excuse *excuses)
+find_excuses(const Reference *ref, const char *text, size_t len, Excuse *excuses)
 {
-	static const char *const specials[] = {"[CLS]", "[SEP]", "[MASK]", "[PAD]", "[UNK]"};
 	UChar32    *chars = malloc(sizeof(UChar32) * (len + 1));
 	int32_t		n = 0;
 	int			count = 0;
@@ -96,13 +126,13 @@ find_excuses(const char *text, size_t len, Excuse *excuses)
 	{
 		UVersionInfo age;
 
-		for (size_t k = 0; k < sizeof(specials) / sizeof(specials[0]); k++)
+		for (const char *const *special = ref->specials; *special != NULL; special++)
 		{
-			if (count < MAX_EXCUSES && literal_at(chars, n, i, specials[k]))
-				excuses[count++] = (Excuse) {i, i + (int32_t) strlen(specials[k]), DIFF_SPECIAL_LITERAL};
+			if (count < MAX_EXCUSES && literal_at(chars, n, i, *special))
+				excuses[count++] = (Excuse) {i, i + (int32_t) strlen(*special), DIFF_SPECIAL_LITERAL};
 		}
 		u_charAge(chars[i], age);
-		if (count < MAX_EXCUSES && memcmp(age, reference_unicode, sizeof(UVersionInfo)) > 0)
+		if (count < MAX_EXCUSES && memcmp(age, ref->unicode, sizeof(UVersionInfo)) > 0)
 		{
 			int32_t		start = i,
 						end = i + 1;
@@ -135,11 +165,11 @@ excuse_of(const BqToken *t, const Excuse *excuses, int n_excuses)
  * unexplained otherwise.
  */
 static DiffClass
-explain_difference(const char *text, size_t len, const BqToken *want, size_t want_count,
-				   const BqToken *got, size_t got_count)
+explain_difference(const Reference *ref, const char *text, size_t len, const BqToken *want,
+				   size_t want_count, const BqToken *got, size_t got_count)
 {
 	Excuse		excuses[MAX_EXCUSES];
-	int			n_excuses = find_excuses(text, len, excuses);
+	int			n_excuses = find_excuses(ref, text, len, excuses);
 	DiffClass	cls = DIFF_UNEXPLAINED;
 	size_t		w = 0,
 				g = 0;
@@ -221,13 +251,17 @@ expected_tokens(json_object *line, BqToken **tokens, size_t *count)
 }
 
 /*
- * Compare one fixture line; report it if it differs.
+ * Compare the tokens of one corpus line with its reference line; report
+ * the line if they differ.
  */
 static void
-check_line(const BqTokenizer *tok, const char *json, size_t json_len, int line_no)
+check_line(const Reference *ref, const BqTokenizer *tok, const char *corpus_line,
+		   size_t corpus_len, const char *ref_line, size_t ref_len, int line_no,
+		   ParityCounts *counts)
 {
 	BqError		err;
-	json_object *line = bq_json_parse(json, json_len, "fixture line", &err);
+	json_object *corpus = bq_json_parse(corpus_line, corpus_len, "corpus line", &err);
+	json_object *expected = bq_json_parse(ref_line, ref_len, "reference line", &err);
 	json_object *text_obj;
 	BqToken    *want = NULL;
 	size_t		want_count = 0;
@@ -236,25 +270,27 @@ check_line(const BqTokenizer *tok, const char *json, size_t json_len, int line_n
 	size_t		text_len;
 	DiffClass	cls;
 
-	if (line == NULL || !json_object_object_get_ex(line, "text", &text_obj) ||
-		!expected_tokens(line, &want, &want_count))
+	if (corpus == NULL || expected == NULL ||
+		!json_object_object_get_ex(corpus, "text", &text_obj) ||
+		!expected_tokens(expected, &want, &want_count))
 	{
-		fprintf(stderr, "%s:%d: malformed fixture line\n", FIXTURE, line_no);
+		fprintf(stderr, "%s:%d: malformed fixture line\n", ref->path, line_no);
 		unit_current_failed = 1;
-		json_object_put(line);
+		json_object_put(corpus);
+		json_object_put(expected);
 		return;
 	}
 	text = json_object_get_string(text_obj);
 	text_len = (size_t) json_object_get_string_len(text_obj);
-	lines_total++;
+	counts->lines_total++;
 	if (bq_tokenize(tok, text, text_len, &got, &err) == BQ_OK &&
 		got.count == want_count &&
 		(want_count == 0 || memcmp(got.tokens, want, want_count * sizeof(BqToken)) == 0))
-		lines_matched++;
+		counts->lines_matched++;
 	else
 	{
-		cls = explain_difference(text, text_len, want, want_count, got.tokens, got.count);
-		diff_counts[cls]++;
+		cls = explain_difference(ref, text, text_len, want, want_count, got.tokens, got.count);
+		counts->diff_counts[cls]++;
 		fprintf(stderr, "line %d differs [%s]: text \"%.*s\"%s\n", line_no,
 				diff_class_names[cls], text_len > 160 ? 160 : (int) text_len, text,
 				text_len > 160 ? "..." : "");
@@ -263,54 +299,107 @@ check_line(const BqTokenizer *tok, const char *json, size_t json_len, int line_n
 	}
 	bq_token_list_free(&got);
 	free(want);
-	json_object_put(line);
+	json_object_put(corpus);
+	json_object_put(expected);
+}
+
+/*
+ * The next line of a buffer, advancing *pos; false at the end.
+ */
+static bool
+next_line(const char *data, size_t len, size_t *pos, const char **line, size_t *line_len)
+{
+	const char *nl;
+
+	if (*pos >= len)
+		return false;
+	nl = memchr(data + *pos, '\n', len - *pos);
+	*line = data + *pos;
+	*line_len = nl != NULL ? (size_t) (nl - *line) : len - *pos;
+	*pos += *line_len + 1;
+	return true;
+}
+
+/*
+ * Tokenize every corpus text with 'tok' and compare with the reference,
+ * line for line; print the tally and check the bounds.
+ */
+static void
+check_parity(const Reference *ref, const BqTokenizer *tok)
+{
+	BqError		err;
+	size_t		corpus_len = 0;
+	size_t		ref_len = 0;
+	char	   *corpus = bq_read_file(CORPUS, &corpus_len, &err);
+	char	   *reference = corpus != NULL ? bq_read_file(ref->path, &ref_len, &err) : NULL;
+	size_t		corpus_pos = 0;
+	size_t		ref_pos = 0;
+	const char *corpus_line;
+	const char *ref_line;
+	size_t		corpus_line_len;
+	size_t		ref_line_len;
+	int			line_no = 0;
+	int			differing;
+	ParityCounts counts = {0};
+
+	CHECK(tok != NULL);
+	CHECK(reference != NULL);
+	if (tok == NULL || reference == NULL)
+	{
+		free(corpus);
+		return;
+	}
+	while (next_line(corpus, corpus_len, &corpus_pos, &corpus_line, &corpus_line_len))
+	{
+		line_no++;
+		if (!next_line(reference, ref_len, &ref_pos, &ref_line, &ref_line_len))
+		{
+			fprintf(stderr, "%s ends before line %d of %s\n", ref->path, line_no, CORPUS);
+			unit_current_failed = 1;
+			break;
+		}
+		if (corpus_line_len > 0)
+			check_line(ref, tok, corpus_line, corpus_line_len, ref_line, ref_line_len, line_no,
+					   &counts);
+	}
+	differing = counts.lines_total - counts.lines_matched;
+	printf("%s: %d of %d lines match (%.3f%%), %d differ\n", ref->name,
+		   counts.lines_matched, counts.lines_total,
+		   counts.lines_total ? 100.0 * counts.lines_matched / counts.lines_total : 0.0,
+		   differing);
+	for (int c = 0; c < N_DIFF_CLASSES; c++)
+		printf("  differences, %s: %d\n", diff_class_names[c], counts.diff_counts[c]);
+
+	CHECK_INT_EQ(counts.lines_total, 8540);
+	CHECK(differing * 1000 <= counts.lines_total * ref->max_differing_per_mille);
+	CHECK_INT_EQ(counts.diff_counts[DIFF_UNEXPLAINED], 0);
+	free(corpus);
+	free(reference);
 }
 
 static void
-test_parity(void)
+test_wordpiece_parity(void)
 {
 	BqError		err;
 	BqVocab    *vocab = bq_vocab_load(VOCAB, &err);
 	BqTokenizer *tok = vocab ? bq_wordpiece_new(vocab, true, &err) : NULL;
-	size_t		len;
-	char	   *data = bq_read_file(FIXTURE, &len, &err);
-	size_t		pos = 0;
-	int			line_no = 0;
-	int			differing;
 
-	CHECK(tok != NULL);
-	CHECK(data != NULL);
-	if (tok == NULL || data == NULL)
-	{
-		bq_tokenizer_free(tok);
-		bq_vocab_free(vocab);
-		free(data);
-		return;
-	}
-	while (pos < len)
-	{
-		char	   *nl = memchr(data + pos, '\n', len - pos);
-		size_t		end = nl ? (size_t) (nl - data) : len;
-
-		line_no++;
-		if (end > pos)
-			check_line(tok, data + pos, end - pos, line_no);
-		pos = end + 1;
-	}
-	differing = lines_total - lines_matched;
-	printf("tokenizer parity: %d of %d lines match (%.3f%%), %d differ\n",
-		   lines_matched, lines_total,
-		   lines_total ? 100.0 * lines_matched / lines_total : 0.0, differing);
-	for (int c = 0; c < N_DIFF_CLASSES; c++)
-		printf("  differences, %s: %d\n", diff_class_names[c], diff_counts[c]);
-
-	CHECK_INT_EQ(lines_total, 8540);
-	CHECK(differing * 1000 <= lines_total * 2);
-	CHECK_INT_EQ(diff_counts[DIFF_UNEXPLAINED], 0);
-
+	check_parity(&wordpiece_reference, tok);
 	bq_tokenizer_free(tok);
 	bq_vocab_free(vocab);
-	free(data);
+}
+
+/* RoBERTa's tokenizer: GPT-2's real vocabulary and merges */
+static void
+test_byte_bpe_parity(void)
+{
+	BqError		err;
+	BqTokenizer *tok = bq_byte_bpe_load(BPE_DIR "vocab.json", BPE_DIR "merges.txt", &err);
+
+	if (tok == NULL)
+		fprintf(stderr, "%s\n", err.message);
+	check_parity(&bpe_reference, tok);
+	bq_tokenizer_free(tok);
 }
 
 /*
@@ -330,17 +419,17 @@ test_explanations(void)
 	const BqToken split_word[] = {{1037, 0, 1}, {100, 2, 3}, {1038, 3, 4}, {1039, 5, 6}};
 	const BqToken split_word_and_other[] = {{1037, 0, 1}, {100, 2, 3}, {1038, 3, 4}, {1040, 5, 6}};
 
-	CHECK_INT_EQ(explain_difference(literal, strlen(literal), special, 2, spelled, 5),
+	CHECK_INT_EQ(explain_difference(&wordpiece_reference, literal, strlen(literal), special, 2, spelled, 5),
 				 DIFF_SPECIAL_LITERAL);
-	CHECK_INT_EQ(explain_difference(literal, strlen(literal), special, 2, spelled_wrong_word, 5),
+	CHECK_INT_EQ(explain_difference(&wordpiece_reference, literal, strlen(literal), special, 2, spelled_wrong_word, 5),
 				 DIFF_UNEXPLAINED);
-	CHECK_INT_EQ(explain_difference(literal, strlen(literal), special, 2, spelled, 4),
+	CHECK_INT_EQ(explain_difference(&wordpiece_reference, literal, strlen(literal), special, 2, spelled, 4),
 				 DIFF_UNEXPLAINED);
-	CHECK_INT_EQ(explain_difference(newer, strlen(newer), unknown_word, 3, split_word, 4),
+	CHECK_INT_EQ(explain_difference(&wordpiece_reference, newer, strlen(newer), unknown_word, 3, split_word, 4),
 				 DIFF_UNICODE_VERSION);
-	CHECK_INT_EQ(explain_difference(newer, strlen(newer), unknown_word, 3, split_word_and_other, 4),
+	CHECK_INT_EQ(explain_difference(&wordpiece_reference, newer, strlen(newer), unknown_word, 3, split_word_and_other, 4),
 				 DIFF_UNEXPLAINED);
-	CHECK_INT_EQ(explain_difference("abc", 3, unknown_word, 1, split_word, 1), DIFF_UNEXPLAINED);
+	CHECK_INT_EQ(explain_difference(&wordpiece_reference, "abc", 3, unknown_word, 1, split_word, 1), DIFF_UNEXPLAINED);
 }
 
 int
@@ -348,6 +437,7 @@ main(int argc, char **argv)
 {
 	unit_select(argc, argv);
 	RUN_TEST(test_explanations);
-	RUN_TEST(test_parity);
+	RUN_TEST(test_wordpiece_parity);
+	RUN_TEST(test_byte_bpe_parity);
 	UNIT_DONE();
 }

@@ -15,6 +15,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <json-c/json.h>
+
 #include <unicode/utf8.h>
 
 #include "file_util.h"
@@ -86,6 +88,79 @@ find_slot(const BqVocab *vocab, const char *text, size_t len, uint32_t hash)
 }
 
 /*
+ * A vocabulary of 'count' tokens over 'text' (owned from here on, even on
+ * failure), with an empty hash table; entries are added with vocab_add.
+ */
+static BqVocab *
+vocab_alloc(char *text, size_t count, const char *name, BqError *err)
+{
+	BqVocab    *vocab = calloc(1, sizeof(BqVocab));
+	size_t		capacity;
+
+	for (capacity = 16; capacity < 2 * count; capacity *= 2)
+		;
+	if (vocab != NULL)
+	{
+		vocab->text = text;
+		vocab->starts = malloc(count * sizeof(uint32_t));
+		vocab->lengths = malloc(count * sizeof(uint32_t));
+		vocab->slots = malloc(capacity * sizeof(VocabSlot));
+	}
+	if (vocab == NULL || vocab->starts == NULL || vocab->lengths == NULL ||
+		vocab->slots == NULL)
+	{
+		bq_fail(err, BQ_ERR_NOMEM, "out of memory loading vocabulary %s", name);
+		if (vocab == NULL)
+			free(text);
+		bq_vocab_free(vocab);
+		return NULL;
+	}
+	vocab->mask = (uint32_t) (capacity - 1);
+	for (size_t i = 0; i < capacity; i++)
+		vocab->slots[i].id = -1;
+	return vocab;
+}
+
+/*
+ * Make token 'id' the 'len' bytes at text[pos] (NUL-terminated by the
+ * caller), which must be UTF-8 without NULs: tokens are handed out as C
+ * strings.  'what' and 'which' name the entry in messages ("line", 3).
+ */
+static int
+vocab_add(BqVocab *vocab, int32_t id, size_t pos, size_t len, const char *name,
+		  const char *what, size_t which, BqError *err)
+{
+	const char *token = vocab->text + pos;
+	int32_t		i = 0;
+	uint32_t	hash;
+	VocabSlot  *slot;
+
+	while (i < (int32_t) len)
+	{
+		int32_t		start = i;
+		UChar32		c;
+
+		U8_NEXT(token, i, (int32_t) len, c);
+		if (c <= 0)
+			return bq_fail(err, BQ_ERR_FORMAT, "vocabulary %s, %s %zu: %s at byte %d of the %s",
+						   name, what, which, c == 0 ? "NUL character" : "invalid UTF-8",
+						   start, what);
+	}
+	vocab->starts[id] = (uint32_t) pos;
+	vocab->lengths[id] = (uint32_t) len;
+
+	/*
+	 * A repeated token keeps the id of its last line: Hugging Face and Google
+	 * BERT both fill their maps line by line, overwriting.
+	 */
+	hash = token_hash(token, len);
+	slot = find_slot(vocab, token, len, hash);
+	slot->hash = hash;
+	slot->id = id;
+	return BQ_OK;
+}
+
+/*
  * Split the owned text into lines, check each one and index it.  Takes
  * ownership of 'text' (which has a NUL at text[len]) in every case.
  */
@@ -94,7 +169,6 @@ vocab_build(char *text, size_t len, const char *name, BqError *err)
 {
 	BqVocab    *vocab;
 	size_t		lines = 0;
-	size_t		capacity;
 	size_t		pos;
 
 	if (len > BQ_MAX_VOCAB_BYTES)
@@ -121,72 +195,25 @@ vocab_build(char *text, size_t len, const char *name, BqError *err)
 		free(text);
 		return NULL;
 	}
-
-	vocab = calloc(1, sizeof(BqVocab));
-	for (capacity = 16; capacity < 2 * lines; capacity *= 2)
-		;
-	if (vocab != NULL)
-	{
-		vocab->text = text;
-		vocab->starts = malloc(lines * sizeof(uint32_t));
-		vocab->lengths = malloc(lines * sizeof(uint32_t));
-		vocab->slots = malloc(capacity * sizeof(VocabSlot));
-	}
-	if (vocab == NULL || vocab->starts == NULL || vocab->lengths == NULL ||
-		vocab->slots == NULL)
-	{
-		bq_fail(err, BQ_ERR_NOMEM, "out of memory loading vocabulary %s", name);
-		if (vocab == NULL)
-			free(text);
-		bq_vocab_free(vocab);
+	if ((vocab = vocab_alloc(text, lines, name, err)) == NULL)
 		return NULL;
-	}
-	vocab->mask = (uint32_t) (capacity - 1);
-	for (size_t i = 0; i < capacity; i++)
-		vocab->slots[i].id = -1;
-
 	pos = 0;
 	for (size_t line = 0; line < lines; line++)
 	{
 		char	   *nl = memchr(text + pos, '\n', len - pos);
 		size_t		end = nl != NULL ? (size_t) (nl - text) : len;
 		size_t		tok_len = end - pos;
-		int32_t		i = 0;
-		VocabSlot  *slot;
-		uint32_t	hash;
 
 		if (tok_len > 0 && text[end - 1] == '\r')
 			tok_len--;
-		/* Tokens are handed out as C strings and must be UTF-8. */
-		while (i < (int32_t) tok_len)
-		{
-			int32_t		start = i;
-			UChar32		c;
-
-			U8_NEXT(text + pos, i, (int32_t) tok_len, c);
-			if (c <= 0)
-			{
-				bq_fail(err, BQ_ERR_FORMAT,
-						"vocabulary %s, line %zu: %s at byte %d of the line", name,
-						line + 1, c == 0 ? "NUL character" : "invalid UTF-8", start);
-				bq_vocab_free(vocab);
-				return NULL;
-			}
-		}
 		text[pos + tok_len] = '\0';
 		if (end < len)
 			text[end] = '\0';
-		vocab->starts[line] = (uint32_t) pos;
-		vocab->lengths[line] = (uint32_t) tok_len;
-
-		/*
-		 * A repeated token keeps the id of its last line: Hugging Face and
-		 * Google BERT both fill their maps line by line, overwriting.
-		 */
-		hash = token_hash(text + pos, tok_len);
-		slot = find_slot(vocab, text + pos, tok_len, hash);
-		slot->hash = hash;
-		slot->id = (int32_t) line;
+		if (vocab_add(vocab, (int32_t) line, pos, tok_len, name, "line", line + 1, err) != BQ_OK)
+		{
+			bq_vocab_free(vocab);
+			return NULL;
+		}
 		pos = end + 1;
 	}
 	vocab->size = (int32_t) lines;
@@ -272,4 +299,98 @@ bq_vocab_token(const BqVocab *vocab, int32_t id)
 	if (id < 0 || id >= vocab->size)
 		return NULL;
 	return vocab->text + vocab->starts[id];
+}
+
+/*
+ * Each id must appear once and the ids must run from 0 without a gap, so
+ * that the ids index the embedding table like vocab.txt's lines do: n
+ * distinct ids below n leave none out.
+ */
+BqVocab *
+bq_vocab_from_json(json_object *obj, const char *name, BqError *err)
+{
+	size_t		count;
+	const char **tokens;
+	size_t	   *lengths;
+	size_t		bytes = 0;
+	char	   *text = NULL;
+	BqVocab    *vocab = NULL;
+	bool		bad = false;
+
+	if (!json_object_is_type(obj, json_type_object))
+	{
+		bq_fail(err, BQ_ERR_FORMAT, "vocabulary %s is not a JSON object of tokens and ids", name);
+		return NULL;
+	}
+	count = (size_t) json_object_object_length(obj);
+	if (count == 0 || count > BQ_MAX_VOCAB_ENTRIES)
+	{
+		bq_fail(err, BQ_ERR_FORMAT, "vocabulary %s has %zu tokens (1 to %zu allowed)", name,
+				count, BQ_MAX_VOCAB_ENTRIES);
+		return NULL;
+	}
+	tokens = calloc(count, sizeof(char *));
+	lengths = calloc(count, sizeof(size_t));
+	if (tokens == NULL || lengths == NULL)
+	{
+		free(tokens);
+		free(lengths);
+		bq_fail(err, BQ_ERR_NOMEM, "out of memory loading vocabulary %s", name);
+		return NULL;
+	}
+	json_object_object_foreach(obj, key, value)
+	{
+		int64_t		id = json_object_get_int64(value);
+
+		if (!json_object_is_type(value, json_type_int) || id < 0 || (size_t) id >= count)
+		{
+			bq_fail(err, BQ_ERR_FORMAT,
+					"vocabulary %s: the id of \"%.64s\" must be an integer from 0 to %zu",
+					name, key, count - 1);
+			bad = true;
+			break;
+		}
+		if (tokens[id] != NULL)
+		{
+			bq_fail(err, BQ_ERR_FORMAT, "vocabulary %s: \"%.64s\" and \"%.64s\" share id %lld",
+					name, tokens[id], key, (long long) id);
+			bad = true;
+			break;
+		}
+		tokens[id] = key;
+		lengths[id] = strlen(key);
+		bytes += lengths[id] + 1;
+	}
+	if (!bad && bytes > BQ_MAX_VOCAB_BYTES)
+	{
+		bq_fail(err, BQ_ERR_FORMAT, "vocabulary %s is too large (%zu bytes, limit %zu)",
+				name, bytes, BQ_MAX_VOCAB_BYTES);
+		bad = true;
+	}
+	if (!bad && (text = malloc(bytes)) == NULL)
+	{
+		bq_fail(err, BQ_ERR_NOMEM, "out of memory loading vocabulary %s", name);
+		bad = true;
+	}
+	if (!bad && (vocab = vocab_alloc(text, count, name, err)) != NULL)
+	{
+		size_t		pos = 0;
+
+		for (size_t id = 0; id < count; id++)
+		{
+			memcpy(text + pos, tokens[id], lengths[id] + 1);
+			if (vocab_add(vocab, (int32_t) id, pos, lengths[id], name, "entry", id, err) != BQ_OK)
+			{
+				bq_vocab_free(vocab);
+				vocab = NULL;
+				break;
+			}
+			pos += lengths[id] + 1;
+		}
+		if (vocab != NULL)
+			vocab->size = (int32_t) count;
+	}
+	free(tokens);
+	free(lengths);
+	return vocab;
 }

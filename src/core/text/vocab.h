@@ -1,6 +1,8 @@
 /*
- * vocab.h - a WordPiece vocabulary (vocab.txt: one token per line, id = line
- * number counted from 0) with a hash lookup from token text to id.
+ * vocab.h - a vocabulary: token texts by id with a hash lookup from token
+ * text to id.  From WordPiece's vocab.txt (one token per line, id = line
+ * number counted from 0) or a JSON object of tokens and ids (vocab.json,
+ * tokenizer.json's model.vocab).
  */
 #ifndef BQ_VOCAB_H
 #define BQ_VOCAB_H
@@ -12,12 +14,21 @@
 
 typedef struct BqVocab BqVocab;
 
+/* json-c's object; not included here, the server's headers declare a json_object() */
+struct json_object;
+
 /* Load vocab.txt; NULL on failure (missing file, empty vocabulary, ...). */
 BqVocab    *bq_vocab_load(const char *path, BqError *err);
 
 /* Build from an in-memory copy of a vocab.txt file (for archives, fuzzing). */
 BqVocab    *bq_vocab_from_buffer(const char *data, size_t len, const char *name,
 								 BqError *err);
+
+/*
+ * Build from a JSON object mapping each token to its id; the ids must be
+ * 0 .. n-1, each once.  'name' labels messages.
+ */
+BqVocab    *bq_vocab_from_json(struct json_object *obj, const char *name, BqError *err);
 
 void		bq_vocab_free(BqVocab *vocab);
 
