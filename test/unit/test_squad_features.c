@@ -234,24 +234,35 @@ static const BqToken pp_question[] = {{13, 0, 1}};
 /* BERT's template with bert-base-uncased's [CLS] and [SEP] */
 static const BqPairTemplate bert_pair_ids = {101, 102, 1, 1};
 
+/*
+ * Post-process one window's logits over 'context' and its 'n' tokens.
+ */
 static int
-run_postprocess(const BqQaSettings *s, const double *start, const double *end,
-				BqQaResult *result)
+run_postprocess_on(const char *context, const BqToken *tokens, size_t n,
+				   const BqQaSettings *s, const double *start, const double *end,
+				   BqQaResult *result)
 {
 	BqSquadFeatures f;
 	BqQaCollector c;
 	BqError		err;
 	int			status;
 
-	CHECK_INT_EQ(bq_squad_features_build(&f, pp_question, 1, pp_context_tokens, 4,
+	CHECK_INT_EQ(bq_squad_features_build(&f, pp_question, 1, tokens, n,
 										 &bert_pair_ids, s, &err), BQ_OK);
 	CHECK_INT_EQ(bq_qa_collector_init(&c, &f, s, &err), BQ_OK);
 	status = bq_qa_collect_window(&c, 0, start, end, &err);
 	if (status == BQ_OK)
-		status = bq_qa_collector_finish(&c, pp_context, strlen(pp_context), result, &err);
+		status = bq_qa_collector_finish(&c, context, strlen(context), result, &err);
 	bq_qa_collector_free(&c);
 	bq_squad_features_free(&f);
 	return status;
+}
+
+static int
+run_postprocess(const BqQaSettings *s, const double *start, const double *end,
+				BqQaResult *result)
+{
+	return run_postprocess_on(pp_context, pp_context_tokens, 4, s, start, end, result);
 }
 
 static void
@@ -299,6 +310,43 @@ test_postprocess_dedup_and_threshold(void)
 	CHECK_INT_EQ(r.nbest[1].start_char, 0);
 	CHECK_INT_EQ(r.nbest[1].end_char, 7);
 	CHECK(r.nbest[2].is_null);
+	bq_qa_result_free(&r);
+}
+
+/*
+ * SentencePiece's pieces span the white space before them ("▁ruled"): an
+ * answer is the text without it, and a piece of nothing but white space
+ * is no answer at all.
+ */
+static void
+test_postprocess_piece_spaces(void)
+{
+	/* "Who  ruled<U+3000>Normandy ": Who, "  ruled", "<U+3000>Normandy", " " */
+	const char *context = "Who  ruled\xe3\x80\x80Normandy ";
+	const BqToken pieces[] = {{5, 0, 3}, {6, 3, 10}, {7, 10, 19}, {8, 19, 20}};
+	/* [CLS] q [SEP] Who ruled Normandy " " [SEP] */
+	const double start[] = {0.0, 0.0, 0.0, 0.0, 5.0, 3.0, 4.5, 0.0};
+	const double end[] = {0.0, 0.0, 0.0, 0.0, 0.0, 5.0, 4.5, 0.0};
+	BqQaSettings s;
+	BqQaResult	r;
+
+	bq_qa_default_settings(&s);
+	s.max_seq_len = 16;
+	s.n_best = 4;
+	CHECK_INT_EQ(run_postprocess_on(context, pieces, 4, &s, start, end, &r), BQ_OK);
+	/*
+	 * (4,5) 10: "ruled<U+3000>Normandy"; (4,6) 9.5, the same once trimmed;
+	 * (6,6) 9, white space only; (5,5) 8: "Normandy"; (5,6) 7.5, the same.
+	 */
+	CHECK_INT_EQ(r.count, 3);
+	CHECK_INT_EQ(r.answer, 0);
+	CHECK_INT_EQ(r.nbest[0].start_char, 5);
+	CHECK_INT_EQ(r.nbest[0].end_char, 19);
+	CHECK_INT_EQ(r.nbest[1].start_char, 11);
+	CHECK_INT_EQ(r.nbest[1].end_char, 19);
+	CHECK(r.nbest[2].is_null);
+	for (size_t i = 0; i < r.count; i++)
+		CHECK(r.nbest[i].is_null || r.nbest[i].end_char > r.nbest[i].start_char);
 	bq_qa_result_free(&r);
 }
 
@@ -417,6 +465,7 @@ main(int argc, char **argv)
 	RUN_TEST(test_best_indexes);
 	RUN_TEST(test_answer_key);
 	RUN_TEST(test_postprocess_dedup_and_threshold);
+	RUN_TEST(test_postprocess_piece_spaces);
 	RUN_TEST(test_postprocess_no_valid_span);
 	RUN_TEST(test_postprocess_empty_context);
 	RUN_TEST(test_check_settings);

@@ -7,13 +7,18 @@
  * the same.  The one deliberate difference: an answer's text is the exact
  * slice of the context its tokens cover, not the reference's re-projection
  * onto whitespace-joined words; de-duplication uses a whitespace-collapsed
- * key so that it still merges what the reference merges.
+ * key so that it still merges what the reference merges.  As the
+ * reference's words never do, the slice neither starts nor ends with white
+ * space, which a SentencePiece piece ("▁the") covers.
  */
 #include "squad_postprocess.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <unicode/uchar.h>
+#include <unicode/utf8.h>
 
 int
 bq_qa_collector_init(BqQaCollector *collector, const BqSquadFeatures *features,
@@ -244,6 +249,39 @@ token_byte_ranges(const char *text, size_t len, const BqToken *tokens,
 }
 
 /*
+ * Narrow the answer at bytes [*from, *to) of 'text', code points
+ * [*start_char, *end_char), past the white space at either end.
+ */
+static void
+trim_space(const char *text, size_t *from, size_t *to, int32_t *start_char, int32_t *end_char)
+{
+	const uint8_t *s = (const uint8_t *) text;
+
+	while (*from < *to)
+	{
+		int32_t		i = (int32_t) *from;
+		UChar32		c;
+
+		U8_NEXT_UNSAFE(s, i, c);
+		if (!u_isUWhiteSpace(c))
+			break;
+		*from = (size_t) i;
+		(*start_char)++;
+	}
+	while (*to > *from)
+	{
+		int32_t		i = (int32_t) *to;
+		UChar32		c;
+
+		U8_PREV_UNSAFE(s, i, c);
+		if (!u_isUWhiteSpace(c))
+			break;
+		*to = (size_t) i;
+		(*end_char)--;
+	}
+}
+
+/*
  * Length of the reference's whitespace character at text[i], or 0.
  */
 static size_t
@@ -407,6 +445,8 @@ build_nbest(const BqQaCollector *collector, const char *context,
 		size_t		from,
 					to,
 					key_len;
+		int32_t		start_char,
+					end_char;
 		char	   *key;
 
 		if (p->first_token < 0)
@@ -417,6 +457,9 @@ build_nbest(const BqQaCollector *collector, const char *context,
 		}
 		from = byte_start[p->first_token];
 		to = byte_end[p->last_token];
+		start_char = tokens[p->first_token].start;
+		end_char = tokens[p->last_token].end;
+		trim_space(context, &from, &to, &start_char, &end_char);
 		if (to <= from)
 			continue;
 		key = bq_answer_key(context + from, to - from, &key_len);
@@ -424,8 +467,7 @@ build_nbest(const BqQaCollector *collector, const char *context,
 			return bq_fail(err, BQ_ERR_NOMEM, "out of memory for an answer text");
 		if (nbest_seen(b, key, key_len))
 			continue;
-		nbest_add(b, false, tokens[p->first_token].start, tokens[p->last_token].end,
-				  from, to, p->start_logit, p->end_logit);
+		nbest_add(b, false, start_char, end_char, from, to, p->start_logit, p->end_logit);
 	}
 	if (!null_listed && collector->settings->allow_no_answer)
 		nbest_add(b, true, 0, 0, 0, 0, collector->null_start_logit,
