@@ -13,9 +13,12 @@ REGRESS = $(patsubst sql/%.sql,%,$(filter-out sql/bertqa--%,$(wildcard sql/*.sql
 # post-processing, datasets, scoring), util.  Headers are included by name.
 CORE_DIRS = $(patsubst %/,%,$(wildcard src/core/*/))
 CORE_SRCS = $(wildcard src/core/*/*.c)
+# The one C++ file: the shim over the SentencePiece library, which has no C API.
+CORE_CXX_SRCS = $(wildcard src/core/*/*.cpp)
 PG_SRCS = $(wildcard src/pg/*.c)
 CLI_SRCS = $(wildcard src/cli/*.c)
-CORE_OBJS = $(CORE_SRCS:.c=.o)
+CORE_CXX_OBJS = $(CORE_CXX_SRCS:.cpp=.o)
+CORE_OBJS = $(CORE_SRCS:.c=.o) $(CORE_CXX_OBJS)
 CLI_OBJS = $(CLI_SRCS:.c=.o)
 OBJS = $(CORE_OBJS) $(PG_SRCS:.c=.o)
 
@@ -24,13 +27,18 @@ DEPS_PKGS = icu-uc icu-i18n json-c libarchive yaml-0.1
 # header (a struct's layout) rebuilds everything that uses it.
 PG_CPPFLAGS = $(addprefix -I,$(CORE_DIRS)) $(shell pkg-config --cflags $(DEPS_PKGS)) -MMD -MP
 # oneDNN (Debian libdnnl-dev) has no pkg-config file; it runs on OpenMP (libgomp).
-SHLIB_LINK = $(shell pkg-config --libs $(DEPS_PKGS)) -ldnnl -fopenmp -ldl -lm -lpthread
+# SentencePiece's pkg-config file also names its trainer, which bertqa does not use.
+SHLIB_LINK = $(shell pkg-config --libs $(DEPS_PKGS)) -lsentencepiece -lstdc++ -ldnnl -fopenmp \
+	-ldl -lm -lpthread
 EXTRA_CLEAN = bertqa $(CLI_OBJS) test/unit/*.o test/unit/*.d src/*/*.d src/core/*/*.d $(UNIT_TESTS) \
 	results regression.diffs regression.out
 
 # The core is plain C11 (with OpenMP loops); PostgreSQL's warning flags stay on for it.
 $(CORE_OBJS) $(CLI_OBJS): CFLAGS += -std=c11 -D_POSIX_C_SOURCE=200809L -Wno-declaration-after-statement
 $(CORE_OBJS): CFLAGS += -fopenmp
+
+$(CORE_CXX_OBJS): %.o: %.cpp
+	$(CXX) $(CXXFLAGS) -std=c++17 $(CPPFLAGS) -c -o $@ $<
 
 # The CLI's default model is the bundled one, as installed by 'make install'.
 $(CLI_OBJS): CPPFLAGS += -DBQ_BUNDLED_MODEL_DIR='"$(datadir)/extension/bertqa/tiny-model"'
@@ -104,6 +112,7 @@ test-debian-sid:
 # test/fuzz/build.  'make fuzz-smoke' runs each for FUZZ_SECONDS.
 
 FUZZ_CC = clang
+FUZZ_CXX = clang++
 FUZZ_CFLAGS = -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=undefined -std=c11 -D_POSIX_C_SOURCE=200809L -D_GNU_SOURCE \
 	-Wall -Wno-unused-parameter $(PG_CPPFLAGS)
@@ -111,7 +120,8 @@ FUZZ_BUILD = test/fuzz/build
 # The parsers; not the encoder and what runs it (OpenMP, oneDNN).
 FUZZ_CORE_SRCS = $(filter-out $(addprefix src/core/,compute/compute.c compute/encoder.c \
 	compute/onednn.c compute/packed_weights.c squad/qa.c),$(CORE_SRCS))
-FUZZ_CORE_OBJS = $(patsubst src/core/%.c,$(FUZZ_BUILD)/core/%.o,$(FUZZ_CORE_SRCS))
+FUZZ_CORE_OBJS = $(patsubst src/core/%.c,$(FUZZ_BUILD)/core/%.o,$(FUZZ_CORE_SRCS)) \
+	$(patsubst src/core/%.cpp,$(FUZZ_BUILD)/core/%.o,$(CORE_CXX_SRCS))
 FUZZ_TARGETS = $(patsubst test/fuzz/%.c,$(FUZZ_BUILD)/%,$(wildcard test/fuzz/fuzz_*.c))
 FUZZ_SECONDS ?= 60
 EXTRA_CLEAN += $(FUZZ_BUILD)
@@ -120,9 +130,18 @@ $(FUZZ_BUILD)/core/%.o: src/core/%.c src/core/*/*.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
-$(FUZZ_BUILD)/fuzz_%: test/fuzz/fuzz_%.c test/fuzz/fuzz.h $(FUZZ_CORE_OBJS)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_CORE_OBJS) \
-		$(shell pkg-config --libs $(DEPS_PKGS)) -ldl -lm -lpthread
+$(FUZZ_BUILD)/core/%.o: src/core/%.cpp src/core/*/*.h
+	@mkdir -p $(@D)
+	$(FUZZ_CXX) $(filter-out -std=c11,$(FUZZ_CFLAGS)) -std=c++17 -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_BUILD)/fuzz_%.o: test/fuzz/fuzz_%.c test/fuzz/fuzz.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+# Linked by clang++ for the C++ runtime of UBSan's checks in the SentencePiece shim.
+$(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/fuzz_%.o $(FUZZ_CORE_OBJS)
+	$(FUZZ_CXX) $(filter-out -std=c11,$(FUZZ_CFLAGS)) -fsanitize=fuzzer -o $@ $< $(FUZZ_CORE_OBJS) \
+		$(shell pkg-config --libs $(DEPS_PKGS)) -lsentencepiece -lstdc++ -ldl -lm -lpthread
 
 fuzz: $(FUZZ_TARGETS)
 

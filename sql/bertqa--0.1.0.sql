@@ -36,6 +36,7 @@ RETURNS TABLE (
 	path text,
 	format text,
 	family text,
+	tokenizer text,
 	layers integer,
 	hidden_size integer,
 	heads integer,
@@ -54,7 +55,7 @@ RETURNS TABLE (
 AS 'MODULE_PATHNAME', 'bertqa_qa_model_info'
 LANGUAGE C STRICT STABLE PARALLEL SAFE;
 
--- WordPiece tokens of 'input' under the current model's vocabulary.
+-- Tokens of 'input' under the current model's tokenizer, without special tokens.
 -- Positions are 1-based characters, end exclusive.
 CREATE FUNCTION bertqa_tokenize(input text)
 RETURNS TABLE (id integer, token text, start_pos integer, end_pos integer)

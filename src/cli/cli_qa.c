@@ -145,14 +145,11 @@ cli_qa_open(const char *command, CliQaOptions *options, BqModel **model,
 		*model = NULL;
 		return cli_usage_error(command, "%s", err.message);
 	}
-	if (options->settings.max_seq_len > (*model)->config.max_position_embeddings)
+	if (bq_qa_check_window_fits(&(*model)->config, options->settings.max_seq_len, &err) != BQ_OK)
 	{
-		int			limit = (*model)->config.max_position_embeddings;
-
 		bq_model_free(*model);
 		*model = NULL;
-		return cli_usage_error(command, "--max-seq-len %d exceeds the model's max_position_embeddings %d",
-							   options->settings.max_seq_len, limit);
+		return cli_usage_error(command, "%s", err.message);
 	}
 	*enc = cli_encoder(command, *model, options->precision);
 	if (*enc == NULL)

@@ -201,10 +201,10 @@ bench_forward(const BenchSession *session, int seq_len, int runs, int warmup)
 	double	   *times = malloc(sizeof(double) * (size_t) runs);
 	int			result = 1;
 
-	if (seq_len > config->max_position_embeddings)
+	if (seq_len > bq_config_max_tokens(config))
 	{
 		fprintf(stderr, "bertqa bench: --seq-len %d exceeds the model's %d positions\n",
-				seq_len, (int) config->max_position_embeddings);
+				seq_len, (int) bq_config_max_tokens(config));
 		result = 2;
 		goto done;
 	}

@@ -15,9 +15,10 @@ convert_usage(FILE *out)
 {
 	fprintf(out,
 			"usage: bertqa convert --in MODEL --out DIR\n\n"
-			"Loads MODEL (a directory holding config.json, vocab.txt and model.safetensors\n"
-			"or pytorch_model.bin, or a NeMo .nemo archive) and writes DIR in Hugging Face\n"
-			"layout: config.json, vocab.txt and model.safetensors (F32).\n\n"
+			"Loads MODEL (a directory holding config.json, the tokenizer's files and\n"
+			"model.safetensors or pytorch_model.bin, or a NeMo .nemo archive) and writes\n"
+			"DIR in Hugging Face layout: config.json, the tokenizer's files and\n"
+			"model.safetensors (F32).\n\n"
 			"  --in MODEL   model to read\n"
 			"  --out DIR    directory to write (created if missing)\n"
 			"  --help       show this help\n");

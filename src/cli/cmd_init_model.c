@@ -1,8 +1,8 @@
 /*
  * cmd_init_model.c - "bertqa init-model": write a randomly initialised
- * question-answering model of any family and size (config.json, vocab.txt,
- * model.safetensors, under Hugging Face's names), for benchmarks and tests
- * that need a real-sized model but no real weights.
+ * question-answering model of any family and size (config.json, the
+ * tokenizer's files, model.safetensors, under Hugging Face's names), for
+ * benchmarks and tests that need a real-sized model but no real weights.
  *
  * Weights follow BERT's initialisation: N(0, 0.02) matrices and
  * embeddings, LayerNorm gamma 1 and beta 0, zero biases, drawn from a
@@ -21,6 +21,7 @@
 #include "file_util.h"
 #include "model.h"
 #include "model_config.h"
+#include "model_tokenizer.h"
 #include "safetensors.h"
 #include "vocab.h"
 
@@ -33,12 +34,13 @@ init_model_usage(FILE *out)
 	fprintf(out,
 			"usage: bertqa init-model --out DIR [--family F] [--layers N] [--hidden N] [--heads N]\n"
 			"                         [--intermediate N] [--embedding-size N] [--init I]\n"
-			"                         [--seed N] [--vocab FILE]\n\n"
+			"                         [--seed N] [--vocab FILE | --tokenizer DIR]\n\n"
 			"Writes a randomly initialised question-answering model to DIR:\n"
-			"config.json, vocab.txt and model.safetensors (F32), as Hugging Face\n"
-			"names them for the family.\n\n"
+			"config.json, the tokenizer's files and model.safetensors (F32), as\n"
+			"Hugging Face names them for the family.\n\n"
 			"  --out DIR           output directory (created if missing)\n"
-			"  --family F          bert, distilbert or electra (default bert)\n"
+			"  --family F          bert, distilbert, electra, roberta or xlm-roberta\n"
+			"                      (default bert)\n"
 			"  --layers N          transformer layers (default 12)\n"
 			"  --hidden N          hidden size (default 768)\n"
 			"  --heads N           attention heads (default 12)\n"
@@ -47,8 +49,11 @@ init_model_usage(FILE *out)
 			"  --init I            bert (BERT's initialisation, default) or random\n"
 			"                      (gains, betas and biases drawn too)\n"
 			"  --seed N            random seed (default 1)\n"
-			"  --vocab FILE        vocabulary to copy (default: the bundled model's,\n"
-			"                      %s/vocab.txt)\n"
+			"  --vocab FILE        WordPiece vocabulary to copy (default: the bundled\n"
+			"                      model's, %s/vocab.txt)\n"
+			"  --tokenizer DIR     copy the tokenizer files the family reads from DIR\n"
+			"                      instead (required for RoBERTa: vocab.json and\n"
+			"                      merges.txt; XLM-RoBERTa: sentencepiece.bpe.model)\n"
 			"  --help              show this help\n", BQ_BUNDLED_MODEL_DIR);
 }
 
@@ -146,20 +151,61 @@ write_config(const char *path, const BqConfig *config, BqError *err)
 }
 
 /*
- * Copy the vocabulary file byte for byte.
+ * What a family's configs have unlike BERT's: DistilBERT no token types;
+ * RoBERTa and XLM-RoBERTa one token type, LayerNorm epsilon 1e-5,
+ * positions from pad_token_id (1) + 1 in a table of 514, and case kept.
+ */
+static void
+family_defaults(BqConfig *config)
+{
+	if (config->family == BQ_FAMILY_DISTILBERT)
+		config->type_vocab_size = 0;
+	if (config->family == BQ_FAMILY_ROBERTA || config->family == BQ_FAMILY_XLM_ROBERTA)
+	{
+		config->type_vocab_size = 1;
+		config->layer_norm_eps = 1e-5f;
+		config->position_offset = 2;
+		config->max_position_embeddings = 512 + config->position_offset;
+		config->lowercase = false;
+	}
+}
+
+/*
+ * config->vocab_size from the tokenizer to be copied: the family's files
+ * in 'tokenizer_dir', else the WordPiece vocabulary 'vocab_path'.  Reports
+ * a failure and returns nonzero.
  */
 static int
-copy_file(const char *from, const char *to, BqError *err)
+tokenizer_vocab_size(const char *tokenizer_dir, const char *vocab_path, bool vocab_given,
+					 BqConfig *config)
 {
-	size_t		len;
-	char	   *data = bq_read_file(from, &len, err);
-	int			rc;
+	BqError		err;
+	BqTokenizer *tok = NULL;
+	BqVocab    *vocab = NULL;
 
-	if (data == NULL)
-		return err->status;
-	rc = bq_write_file(to, data, len, false, err);
-	free(data);
-	return rc;
+	config->vocab_size = 0;
+	if (tokenizer_dir != NULL)
+	{
+		if (bq_model_tokenizer_load(tokenizer_dir, config, &tok, &vocab, &err) != BQ_OK)
+		{
+			cli_report(&err);
+			return 1;
+		}
+		config->vocab_size = bq_tokenizer_vocab_size(tok);
+		bq_tokenizer_free(tok);
+		bq_vocab_free(vocab);
+		return 0;
+	}
+	if ((vocab = bq_vocab_load(vocab_path, &err)) == NULL)
+	{
+		cli_report(&err);
+		if (!vocab_given)
+			fprintf(stderr, "HINT: the bundled vocabulary is missing; pass --vocab FILE\n");
+		return 1;
+	}
+	config->vocab_size = bq_vocab_size(vocab);
+	bq_vocab_free(vocab);
+	return 0;
 }
 
 int
@@ -168,6 +214,7 @@ cmd_init_model(int argc, char **argv)
 	const char *out_dir = NULL;
 	const char *vocab_path = BQ_BUNDLED_MODEL_DIR "/vocab.txt";
 	bool		vocab_given = false;
+	const char *tokenizer_dir = NULL;
 	int			seed = 1;
 	BqConfig	config = {.family = BQ_FAMILY_BERT, .hidden_size = 768, .num_layers = 12,
 		.num_heads = 12, .intermediate_size = 3072, .max_position_embeddings = 512,
@@ -175,7 +222,6 @@ cmd_init_model(int argc, char **argv)
 	int32_t		embedding_size = 0;
 	bool		all_random = false;
 	BqError		err;
-	BqVocab    *vocab;
 	char	   *path;
 	int64_t		parameters = 0;
 	int			rc;
@@ -199,6 +245,8 @@ cmd_init_model(int argc, char **argv)
 			vocab_path = argv[++i];
 			vocab_given = true;
 		}
+		else if (strcmp(opt, "--tokenizer") == 0)
+			tokenizer_dir = argv[++i];
 		else if (strcmp(opt, "--layers") == 0)
 			ok = cli_parse_int("init-model", opt, argv[++i], 1, BQ_MAX_LAYERS, &config.num_layers);
 		else if (strcmp(opt, "--hidden") == 0)
@@ -219,7 +267,8 @@ cmd_init_model(int argc, char **argv)
 				if ((ok = strcmp(name, bq_family_name((BqFamily) f)) == 0))
 					config.family = (BqFamily) f;
 			if (!ok)
-				return cli_usage_error("init-model", "--family must be bert, distilbert or electra, not \"%s\"",
+				return cli_usage_error("init-model",
+									   "--family must be bert, distilbert, electra, roberta or xlm-roberta, not \"%s\"",
 									   name);
 		}
 		else if (strcmp(opt, "--init") == 0)
@@ -244,20 +293,16 @@ cmd_init_model(int argc, char **argv)
 							   config.hidden_size, config.num_heads);
 	if (embedding_size != 0 && config.family != BQ_FAMILY_ELECTRA)
 		return cli_usage_error("init-model", "--embedding-size is an ELECTRA option");
+	if (vocab_given && tokenizer_dir != NULL)
+		return cli_usage_error("init-model", "give --vocab FILE or --tokenizer DIR, not both");
+	if ((config.family == BQ_FAMILY_ROBERTA || config.family == BQ_FAMILY_XLM_ROBERTA) &&
+		tokenizer_dir == NULL)
+		return cli_usage_error("init-model", "--family %s needs --tokenizer DIR (see --help)",
+							   bq_family_name(config.family));
 	config.embedding_size = embedding_size != 0 ? embedding_size : config.hidden_size;
-	if (config.family == BQ_FAMILY_DISTILBERT)
-		config.type_vocab_size = 0;
-
-	vocab = bq_vocab_load(vocab_path, &err);
-	if (vocab == NULL)
-	{
-		cli_report(&err);
-		if (!vocab_given)
-			fprintf(stderr, "HINT: the bundled vocabulary is missing; pass --vocab FILE\n");
+	family_defaults(&config);
+	if (tokenizer_vocab_size(tokenizer_dir, vocab_path, vocab_given, &config) != 0)
 		return 1;
-	}
-	config.vocab_size = bq_vocab_size(vocab);
-	bq_vocab_free(vocab);
 
 	if (mkdir(out_dir, 0755) != 0 && errno != EEXIST)
 	{
@@ -268,10 +313,12 @@ cmd_init_model(int argc, char **argv)
 	path = bq_model_path(out_dir, "config.json");
 	rc = path != NULL ? write_config(path, &config, &err) : bq_fail(&err, BQ_ERR_NOMEM, "out of memory");
 	free(path);
-	if (rc == BQ_OK)
+	if (rc == BQ_OK && tokenizer_dir != NULL)
+		rc = bq_model_tokenizer_copy(tokenizer_dir, out_dir, &err);
+	else if (rc == BQ_OK)
 	{
 		path = bq_model_path(out_dir, "vocab.txt");
-		rc = path != NULL ? copy_file(vocab_path, path, &err) : bq_fail(&err, BQ_ERR_NOMEM, "out of memory");
+		rc = path != NULL ? bq_copy_file(vocab_path, path, &err) : bq_fail(&err, BQ_ERR_NOMEM, "out of memory");
 		free(path);
 	}
 	if (rc == BQ_OK)

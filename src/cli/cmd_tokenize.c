@@ -1,7 +1,7 @@
 /*
- * cmd_tokenize.c - "bertqa tokenize": WordPiece-tokenize JSON lines
- * {"text": "..."} from stdin, one {"ids": [...], "offsets": [...]} line out
- * per line in.
+ * cmd_tokenize.c - "bertqa tokenize": tokenize JSON lines {"text": "..."}
+ * from stdin with a model's tokenizer (any kind) or a WordPiece vocabulary,
+ * one {"ids": [...], "offsets": [...]} line out per line in.
  *
  * A bad input line (not JSON, no "text" string, invalid UTF-8) is reported
  * with its number and skipped so one broken record does not lose the rest;
@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include "file_util.h"
+#include "model_config.h"
+#include "model_tokenizer.h"
 #include "wordpiece.h"
 #include "vocab.h"
 
@@ -20,12 +22,14 @@ static void
 tokenize_usage(FILE *out)
 {
 	fprintf(out,
-			"usage: bertqa tokenize --vocab FILE [--cased]\n\n"
+			"usage: bertqa tokenize --model DIR | --vocab FILE [--cased]\n\n"
 			"Reads JSON lines {\"text\": \"...\"} on stdin and writes one line\n"
 			"{\"ids\": [...], \"offsets\": [[start, end], ...]} per input line, without\n"
-			"[CLS]/[SEP]; offsets count code points of the text.\n\n"
+			"special tokens; offsets count code points of the text.\n\n"
+			"  --model DIR   the tokenizer of the model in DIR, whatever its family\n"
 			"  --vocab FILE  WordPiece vocabulary (vocab.txt)\n"
-			"  --cased       keep case and accents (default: uncased, as bert-base-uncased)\n"
+			"  --cased       with --vocab: keep case and accents (default: uncased, as\n"
+			"                bert-base-uncased)\n"
 			"  --help        show this help\n\n"
 			"Exit status: 0 success, 1 failure, 2 bad usage or some input lines skipped.\n");
 }
@@ -108,14 +112,28 @@ tokenize_line(const char *line, size_t len, long line_no, void *arg)
 	return 0;
 }
 
+/*
+ * The tokenizer of the model in 'dir', as loading the model makes it.
+ */
+static int
+model_tokenizer(const char *dir, BqTokenizer **tok, BqVocab **vocab, BqError *err)
+{
+	BqConfig	config;
+
+	if (bq_config_load(dir, &config, err) != BQ_OK)
+		return err->status;
+	return bq_model_tokenizer_load(dir, &config, tok, vocab, err);
+}
+
 int
 cmd_tokenize(int argc, char **argv)
 {
 	const char *vocab_path = NULL;
+	const char *model_dir = NULL;
 	bool		cased = false;
 	BqError		err;
-	BqVocab    *vocab;
-	BqTokenizer *tok;
+	BqVocab    *vocab = NULL;
+	BqTokenizer *tok = NULL;
 	TokenizeRun run = {0};
 	int			result;
 
@@ -128,21 +146,22 @@ cmd_tokenize(int argc, char **argv)
 		}
 		else if (strcmp(argv[i], "--vocab") == 0 && i + 1 < argc)
 			vocab_path = argv[++i];
+		else if (strcmp(argv[i], "--model") == 0 && i + 1 < argc)
+			model_dir = argv[++i];
 		else if (strcmp(argv[i], "--cased") == 0)
 			cased = true;
 		else
 			return cli_usage_error("tokenize", "unexpected argument \"%s\" (see --help)", argv[i]);
 	}
-	if (vocab_path == NULL)
-		return cli_usage_error("tokenize", "--vocab FILE is required (see --help)");
+	if ((vocab_path == NULL) == (model_dir == NULL))
+		return cli_usage_error("tokenize", "give --model DIR or --vocab FILE (see --help)");
+	if (model_dir != NULL && cased)
+		return cli_usage_error("tokenize", "--cased goes with --vocab; a model's tokenizer says its case");
 
-	vocab = bq_vocab_load(vocab_path, &err);
-	if (vocab == NULL)
-	{
-		cli_report(&err);
-		return 1;
-	}
-	tok = bq_wordpiece_new(vocab, !cased, &err);
+	if (model_dir != NULL)
+		model_tokenizer(model_dir, &tok, &vocab, &err);
+	else if ((vocab = bq_vocab_load(vocab_path, &err)) != NULL)
+		tok = bq_wordpiece_new(vocab, !cased, &err);
 	if (tok == NULL)
 	{
 		cli_report(&err);

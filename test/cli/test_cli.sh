@@ -28,6 +28,27 @@ $BQ tokenize --vocab "$tmp/missing.txt" </dev/null 2>"$tmp/miss.err"
 check "tokenize fails on a missing vocabulary" test $? = 1
 check "tokenize names the missing file" grep -q 'missing.txt' "$tmp/miss.err"
 
+# tokenize --model: the model's own tokenizer, whatever its kind.  A
+# RoBERTa over GPT-2's real BPE files tokenizes the corpus exactly as
+# tokenizers.js does (test/fixtures/bpe/reference.jsonl).
+printf '{"text": "Hello, World!"}\n' | $BQ tokenize --model $MODEL >"$tmp/tok-model.out"
+check "tokenize --model: a BERT's WordPiece" \
+	grep -qx '{"ids": \[7592, 1010, 2088, 999\], "offsets": \[\[0, 5\], \[5, 6\], \[7, 12\], \[12, 13\]\]}' "$tmp/tok-model.out"
+$BQ init-model --out "$tmp/gpt2-roberta" --family roberta --tokenizer test/fixtures/bpe \
+	--layers 1 --hidden 8 --heads 1 --intermediate 8 >/dev/null
+check "init-model writes a RoBERTa with GPT-2's vocabulary" test $? = 0
+$BQ tokenize --model "$tmp/gpt2-roberta" <test/fixtures/tokenizer/hf-tokenizers.public.jsonl >"$tmp/bpe.out"
+check "tokenize --model: byte-level BPE equal to tokenizers.js on all 8,540 texts" python3 -c '
+import json, sys
+got = [json.loads(line) for line in open(sys.argv[1])]
+want = [json.loads(line) for line in open(sys.argv[2])]
+sys.exit(not (len(got) == len(want) == 8540 and got == want))
+' "$tmp/bpe.out" test/fixtures/bpe/reference.jsonl
+$BQ tokenize --model "$tmp/gpt2-roberta" --cased </dev/null 2>/dev/null
+check "tokenize --model refuses --cased" test $? = 2
+$BQ tokenize --model "$tmp/no-model" </dev/null 2>"$tmp/nomodel.err"
+check "tokenize --model fails on a missing model" test $? = 1
+
 # logits: one output line per input line, logits as long as the input.
 printf '%s\n' '{"input_ids": [101, 2054, 102, 3000, 102], "token_type_ids": [0, 0, 0, 1, 1]}' |
 	$BQ logits --model $MODEL >"$tmp/logits.out"

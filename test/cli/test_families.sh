@@ -4,8 +4,8 @@
 # 'bertqa init-model' remakes each fixture's random model, and 'bertqa
 # logits' must give the reference's start and end logits within 1e-4 on
 # every window; int8 and bf16 run on them (where the CPU has the
-# instructions) and stay near fp32; 'bertqa answer' answers with the
-# context's own text.
+# instructions) and stay near fp32; 'bertqa convert' keeps them;
+# 'bertqa answer' answers with the context's own text.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 . test/lib/check.sh
@@ -37,7 +37,9 @@ for fixture in test/fixtures/families/*.jsonl; do
 	case=$(basename "$fixture" .jsonl)
 	model="$tmp/$case"
 	mapfile -t args < <(head -1 "$fixture" | python3 -c 'import json, sys; print("\n".join(json.load(sys.stdin)["init_model"]))')
-	$BQ init-model --out "$model" --vocab test/fixtures/tiny-model/vocab.txt "${args[@]}" >/dev/null
+	vocab=(--vocab test/fixtures/tiny-model/vocab.txt)
+	[[ " ${args[*]} " == *" --tokenizer "* ]] && vocab=()
+	$BQ init-model --out "$model" "${vocab[@]}" "${args[@]}" >/dev/null
 	check "$case: init-model" test $? = 0
 	tail -n +2 "$fixture" | python3 -c '
 import json, sys
@@ -62,6 +64,10 @@ for line in sys.stdin:
 			check "$case: $precision moves the logits, less than $bound" between "$diff" $bound
 		fi
 	done
+	# convert writes the same model, the tokenizer's files with it
+	$BQ convert --in "$model" --out "$model-converted" >/dev/null &&
+		$BQ logits --model "$model-converted" <"$tmp/$case.in" >"$tmp/$case.converted"
+	check "$case: convert keeps the logits" cmp -s "$tmp/$case.fp32" "$tmp/$case.converted"
 	$BQ answer --model "$model" --question "Where is the tower?" \
 		--context "The Eiffel Tower is in Paris. It opened in 1889." >"$tmp/$case.answer"
 	check "$case: answer is the context at its offsets" python3 -c '

@@ -1,24 +1,26 @@
 /*
  * fuzz_tokenizer.c - the tokenizers on arbitrary bytes.
  *
- * The first byte picks cased WordPiece, uncased WordPiece or byte-level
- * BPE; the rest is the text.  Invalid UTF-8 must be refused with an error,
+ * The first byte picks cased WordPiece, uncased WordPiece, byte-level BPE
+ * or SentencePiece unigram; the rest is the text.  Invalid UTF-8 must be refused with an error,
  * and every token of accepted text must have a vocabulary id and a span of
  * code points inside the text, the spans in order: non-empty for
- * WordPiece, possibly empty for BPE (a lone space token trims to nothing).
- * The vocabularies are the bundled model's and the tiny BPE one (run from
- * the repository root).
+ * WordPiece, possibly empty for BPE (a lone space token trims to nothing)
+ * and SentencePiece (a piece of white space alone).  The vocabularies are
+ * the bundled model's, the tiny BPE one and the trained unigram model (run
+ * from the repository root).
  */
 #include "fuzz.h"
 
 #include "byte_bpe.h"
+#include "sentencepiece_unigram.h"
 #include "wordpiece.h"
 #include "vocab.h"
 
 int			LLVMFuzzerInitialize(int *argc, char ***argv);
 
 static BqVocab *vocab;
-static BqTokenizer *tokenizers[3];
+static BqTokenizer *tokenizers[4];
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -35,7 +37,11 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	tokenizers[1] = bq_wordpiece_new(vocab, true, &err);
 	tokenizers[2] = bq_byte_bpe_load("test/fixtures/bpe/tiny/vocab.json",
 									 "test/fixtures/bpe/tiny/merges.txt", &err);
-	if (tokenizers[0] == NULL || tokenizers[1] == NULL || tokenizers[2] == NULL)
+	if (tokenizers[2] != NULL)
+		tokenizers[3] = bq_sentencepiece_load("test/fixtures/unigram/sentencepiece.bpe.model",
+											  &err);
+	if (tokenizers[0] == NULL || tokenizers[1] == NULL || tokenizers[2] == NULL ||
+		tokenizers[3] == NULL)
 	{
 		fprintf(stderr, "fuzz_tokenizer: %s\n", err.message);
 		exit(1);
@@ -57,8 +63,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size == 0)
 		return 0;
-	tok = tokenizers[data[0] % 3];
-	empty_spans = bq_tokenizer_kind(tok) == BQ_TOKENIZER_BYTE_BPE;
+	tok = tokenizers[data[0] % 4];
+	empty_spans = bq_tokenizer_kind(tok) != BQ_TOKENIZER_WORDPIECE;
 	text = (const char *) data + 1;
 	len = size - 1;
 	if (bq_tokenize(tok, text, len, &list, &err) != BQ_OK)

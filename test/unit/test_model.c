@@ -745,7 +745,7 @@ test_broken_directories(void)
 	set_config(dir, "hidden_act", json_object_new_string("gelu"));
 	set_config(dir, "model_type", json_object_new_string("xlnet"));
 	expect_load_failure(dir, BQ_ERR_UNSUPPORTED,
-						"model_type \"xlnet\" is not supported; bertqa runs bert, distilbert and electra");
+						"model_type \"xlnet\" is not supported; bertqa runs bert, distilbert, electra, roberta and xlm-roberta");
 	set_config(dir, "model_type", json_object_new_string("bert"));
 	set_config(dir, "position_embedding_type", json_object_new_string("relative_key"));
 	expect_load_failure(dir, BQ_ERR_UNSUPPORTED, "position_embedding_type \"relative_key\" is not supported");
@@ -771,6 +771,21 @@ test_broken_directories(void)
 	set_config(dir, "model_type", json_object_new_string("electra"));
 	set_config(dir, "embedding_size", json_object_new_int(32));
 	expect_load_failure(dir, BQ_ERR_FORMAT, "lacks the tensor \"electra.embeddings.word_embeddings.weight\"");
+
+	/* RoBERTa reads vocab.json and merges.txt, sized as the embedding table */
+	copy_file(FIXTURE "/config.json", path_in(dir, "config.json"));
+	set_config(dir, "model_type", json_object_new_string("roberta"));
+	expect_load_failure(dir, BQ_ERR_NOT_FOUND, "vocab.json");
+	copy_file("test/fixtures/bpe/tiny/vocab.json", path_in(dir, "vocab.json"));
+	expect_load_failure(dir, BQ_ERR_NOT_FOUND, "merges.txt");
+	copy_file("test/fixtures/bpe/tiny/merges.txt", path_in(dir, "merges.txt"));
+	expect_load_failure(dir, BQ_ERR_FORMAT, "has 1261 tokens, but config.json's vocab_size is 30522");
+	set_config(dir, "vocab_size", json_object_new_int(1261));
+	expect_load_failure(dir, BQ_ERR_FORMAT, "lacks the tensor \"roberta.embeddings.word_embeddings.weight\"");
+	set_config(dir, "pad_token_id", json_object_new_int(511));
+	expect_load_failure(dir, BQ_ERR_FORMAT, "\"pad_token_id\" must be an integer from 0 to 510");
+	unlink(path_in(dir, "vocab.json"));
+	unlink(path_in(dir, "merges.txt"));
 	copy_file(FIXTURE "/config.json", path_in(dir, "config.json"));
 	set_config(dir, "num_attention_heads", json_object_new_int(5));
 	expect_load_failure(dir, BQ_ERR_FORMAT, "hidden_size 64 is not a multiple of num_attention_heads 5");

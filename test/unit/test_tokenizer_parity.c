@@ -6,6 +6,8 @@
  *   WordPiece  Hugging Face tokenizers (test/fixtures/tokenizer)
  *   byte BPE   Hugging Face tokenizers.js and gpt-3-encoder, which agree
  *              on every text (test/fixtures/bpe)
+ *   unigram    Debian's python3-sentencepiece over a model trained on
+ *              SQuAD text, ids in fairseq's layout (test/fixtures/unigram)
  *
  * A difference is explained only where it sits: tokens that overlap a
  * literal special-token spelling ("[CLS]" ...), which Hugging Face turns
@@ -27,6 +29,7 @@
 
 #include "byte_bpe.h"
 #include "file_util.h"
+#include "sentencepiece_unigram.h"
 #include "wordpiece.h"
 #include "vocab.h"
 
@@ -34,6 +37,7 @@
 #define CORPUS "test/fixtures/tokenizer/hf-tokenizers.public.jsonl"
 #define VOCAB "test/fixtures/tiny-model/vocab.txt"
 #define BPE_DIR "test/fixtures/bpe/"
+#define UNIGRAM_DIR "test/fixtures/unigram/"
 
 typedef enum DiffClass
 {
@@ -70,6 +74,12 @@ static const Reference wordpiece_reference = {
 static const Reference bpe_reference = {
 	"byte-level BPE: tokenizers.js and gpt-3-encoder", BPE_DIR "reference.jsonl", no_specials,
 	{15, 0, 0, 0}, 1
+};
+
+/* The same SentencePiece library on both sides: no Unicode version to excuse. */
+static const Reference unigram_reference = {
+	"unigram: python3-sentencepiece", UNIGRAM_DIR "reference.jsonl", no_specials,
+	{255, 0, 0, 0}, 1
 };
 
 typedef struct ParityCounts
@@ -432,6 +442,19 @@ test_explanations(void)
 	CHECK_INT_EQ(explain_difference(&wordpiece_reference, "abc", 3, unknown_word, 1, split_word, 1), DIFF_UNEXPLAINED);
 }
 
+/* XLM-RoBERTa's tokenizer: SentencePiece's unigram model */
+static void
+test_unigram_parity(void)
+{
+	BqError		err;
+	BqTokenizer *tok = bq_sentencepiece_load(UNIGRAM_DIR "sentencepiece.bpe.model", &err);
+
+	if (tok == NULL)
+		fprintf(stderr, "%s\n", err.message);
+	check_parity(&unigram_reference, tok);
+	bq_tokenizer_free(tok);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -439,5 +462,6 @@ main(int argc, char **argv)
 	RUN_TEST(test_explanations);
 	RUN_TEST(test_wordpiece_parity);
 	RUN_TEST(test_byte_bpe_parity);
+	RUN_TEST(test_unigram_parity);
 	UNIT_DONE();
 }

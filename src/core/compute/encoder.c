@@ -208,7 +208,9 @@ layer_norm(BqEncoder *enc, float *out, float *x, const float *residual, int rows
 
 /*
  * hidden = LayerNorm(word + position + token type embeddings), positions
- * counted from 0 in each sequence, token types where the model has them;
+ * counted from 0 in each sequence (from pad_token_id + 1 in RoBERTa: the
+ * rows Hugging Face's create_position_ids_from_input_ids gives a sequence
+ * without padding), token types where the model has them;
  * where the embeddings are narrower or wider than H (ELECTRA), then
  * projected: hidden = embedded · Wpᵀ + bp.
  */
@@ -229,7 +231,7 @@ embed(BqEncoder *enc, int batch, const int32_t *const *input_ids,
 		for (int p = 0; p < lengths[b]; p++, row += e)
 		{
 			const float *word = w->word_embeddings + (size_t) input_ids[b][p] * e;
-			const float *pos = w->position_embeddings + (size_t) p * e;
+			const float *pos = w->position_embeddings + (size_t) (p + c->position_offset) * e;
 
 			for (size_t j = 0; j < e; j++)
 				row[j] = word[j] + pos[j];
@@ -391,10 +393,10 @@ check_inputs(const BqConfig *c, int batch, const int32_t *const *input_ids,
 	{
 		const int32_t *types = token_type_ids != NULL ? token_type_ids[b] : NULL;
 
-		if (lengths[b] < 1 || lengths[b] > c->max_position_embeddings)
+		if (lengths[b] < 1 || lengths[b] > bq_config_max_tokens(c))
 			return bq_fail(err, BQ_ERR_INPUT,
 						   "sequence %d has %d tokens; the model takes 1 to %d",
-						   b, (int) lengths[b], (int) c->max_position_embeddings);
+						   b, (int) lengths[b], (int) bq_config_max_tokens(c));
 		if (input_ids[b] == NULL || start_logits[b] == NULL || end_logits[b] == NULL)
 			return bq_fail(err, BQ_ERR_INPUT, "sequence %d has no ids or logit buffers", b);
 		for (int p = 0; p < lengths[b]; p++)

@@ -24,10 +24,10 @@
 
 #include "aligned_memory.h"
 #include "model_config.h"
+#include "model_tokenizer.h"
 #include "nemo_archive.h"
 #include "safetensors.h"
 #include "torch_checkpoint.h"
-#include "wordpiece.h"
 
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "F32 weights are used in place, which needs a little-endian CPU"
@@ -136,6 +136,8 @@ static const struct
 	[BQ_FAMILY_BERT] = {"bert.", "encoder.layer.", bert_layer_entries},
 	[BQ_FAMILY_DISTILBERT] = {"distilbert.", "transformer.layer.", distilbert_layer_entries},
 	[BQ_FAMILY_ELECTRA] = {"electra.", "encoder.layer.", bert_layer_entries},
+	[BQ_FAMILY_ROBERTA] = {"roberta.", "encoder.layer.", bert_layer_entries},
+	[BQ_FAMILY_XLM_ROBERTA] = {"roberta.", "encoder.layer.", bert_layer_entries},
 };
 
 /* One weight being bound: what it should be, where it goes, where it is. */
@@ -761,36 +763,6 @@ load_weights(BqModel *model, const BqModelLoadOptions *options, BqError *err)
 }
 
 /*
- * vocab.txt, its size checked against the embedding table, and the
- * tokenizer over it.
- */
-static int
-load_vocab(BqModel *model, BqError *err)
-{
-	char	   *path = bq_model_path(model->path, "vocab.txt");
-
-	if (path == NULL)
-		return bq_fail(err, BQ_ERR_NOMEM, "out of memory loading model \"%s\"", model->path);
-	model->vocab = bq_vocab_load(path, err);
-	if (model->vocab == NULL)
-	{
-		free(path);
-		return err->status;
-	}
-	if (bq_vocab_size(model->vocab) != model->config.vocab_size)
-	{
-		bq_fail(err, BQ_ERR_FORMAT,
-				"vocabulary \"%s\" has %d tokens, but config.json's vocab_size is %d",
-				path, (int) bq_vocab_size(model->vocab), (int) model->config.vocab_size);
-		free(path);
-		return BQ_ERR_FORMAT;
-	}
-	free(path);
-	model->tokenizer = bq_wordpiece_new(model->vocab, model->config.lowercase, err);
-	return model->tokenizer != NULL ? BQ_OK : err->status;
-}
-
-/*
  * Load a model directory (HF layout, safetensors or PyTorch weights).
  */
 static BqModel *
@@ -813,7 +785,8 @@ load_directory(const char *dir, const BqModelLoadOptions *options, BqError *err)
 		return NULL;
 	}
 	if (bq_config_load(dir, &model->config, err) != BQ_OK ||
-		load_vocab(model, err) != BQ_OK ||
+		bq_model_tokenizer_load(dir, &model->config, &model->tokenizer, &model->vocab,
+								err) != BQ_OK ||
 		load_weights(model, options, err) != BQ_OK)
 	{
 		bq_model_free(model);

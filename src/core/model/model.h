@@ -1,9 +1,9 @@
 /*
- * model.h - a question-answering checkpoint (BERT, DistilBERT or ELECTRA)
- * loaded from a directory in Hugging Face layout: config.json, vocab.txt,
- * model.safetensors (or pytorch_model.bin) and optionally
- * tokenizer_config.json; or from a NeMo archive (.nemo, BERT), unpacked
- * once into such a directory.
+ * model.h - a question-answering checkpoint (BERT, DistilBERT, ELECTRA,
+ * RoBERTa or XLM-RoBERTa) loaded from a directory in Hugging Face layout: config.json,
+ * the tokenizer's files (model_tokenizer.h), model.safetensors (or
+ * pytorch_model.bin) and optionally tokenizer_config.json; or from a NeMo
+ * archive (.nemo, BERT), unpacked once into such a directory.
  *
  * F32 weights point straight into the read-only shared mapping of
  * model.safetensors, so every process that loads the same file shares one
@@ -41,18 +41,22 @@ typedef struct BqQaDefaults
 /*
  * The architectures bertqa runs, by config.json's "model_type": BERT; DistilBERT
  * (no token types, weights named its own way); ELECTRA's discriminator
- * (BERT's layers after embeddings of their own width E, projected to H).
+ * (BERT's layers after embeddings of their own width E, projected to H);
+ * RoBERTa and XLM-RoBERTa (BERT's layers under "roberta.", positions
+ * counted from pad_token_id + 1; byte-level BPE or SentencePiece text).
  */
 typedef enum BqFamily
 {
 	BQ_FAMILY_BERT,
 	BQ_FAMILY_DISTILBERT,
-	BQ_FAMILY_ELECTRA
+	BQ_FAMILY_ELECTRA,
+	BQ_FAMILY_ROBERTA,
+	BQ_FAMILY_XLM_ROBERTA
 } BqFamily;
 
-#define BQ_FAMILIES 3
+#define BQ_FAMILIES 5
 
-/* config.json's "model_type" of a family: "bert", "distilbert", "electra" (model_config.c). */
+/* config.json's "model_type" of a family: "bert", "distilbert", ... (model_config.c). */
 const char *bq_family_name(BqFamily family);
 
 typedef struct BqConfig
@@ -65,11 +69,20 @@ typedef struct BqConfig
 	int32_t		num_heads;
 	int32_t		intermediate_size;	/* I */
 	int32_t		max_position_embeddings;
+	int32_t		position_offset;	/* row of the first token's position: pad_token_id + 1 in
+									 * RoBERTa, else 0 */
 	int32_t		type_vocab_size;	/* 0: the model has no token types (DistilBERT) */
 	float		layer_norm_eps;
 	bool		lowercase;			/* do_lower_case: uncased tokenizer */
 	BqQaDefaults qa_defaults;
 } BqConfig;
+
+/* The longest sequence the position table holds. */
+static inline int32_t
+bq_config_max_tokens(const BqConfig *config)
+{
+	return config->max_position_embeddings - config->position_offset;
+}
 
 /*
  * One transformer layer.  Linear weights keep PyTorch's [out][in] layout;
@@ -116,7 +129,7 @@ typedef struct BqModel
 	const char *dtype;			/* dtype of the stored weights: "F32", "F16", "BF16" or "mixed" */
 	BqConfig	config;
 	BqWeights	weights;
-	BqVocab    *vocab;
+	BqVocab    *vocab;			/* the WordPiece vocabulary the tokenizer borrows, else NULL */
 	BqTokenizer *tokenizer;
 	int64_t		parameter_count;	/* elements of the tensors the encoder uses */
 	size_t		bytes_mapped;		/* size of the shared mapping */
@@ -152,9 +165,8 @@ typedef struct BqModelLoadOptions
 /*
  * Load the model directory or .nemo file 'dir'; NULL on failure with 'err'
  * filled.
- * vocab.txt must have exactly config.json's vocab_size lines: fewer would
- * leave embedding rows without tokens, more would produce ids past the
- * embedding table.
+ * The tokenizer's vocabulary must have exactly config.json's vocab_size
+ * tokens (model_tokenizer.h).
  */
 BqModel    *bq_model_load(const char *dir, BqError *err);
 BqModel    *bq_model_load_with(const char *dir, const BqModelLoadOptions *options,

@@ -131,9 +131,13 @@ static const struct FamilyKeys
 	"n_heads", "hidden_dim", "activation"},
 	[BQ_FAMILY_ELECTRA] = {"electra", "ElectraForQuestionAnswering", "hidden_size",
 	"num_hidden_layers", "num_attention_heads", "intermediate_size", "hidden_act"},
+	[BQ_FAMILY_ROBERTA] = {"roberta", "RobertaForQuestionAnswering", "hidden_size",
+	"num_hidden_layers", "num_attention_heads", "intermediate_size", "hidden_act"},
+	[BQ_FAMILY_XLM_ROBERTA] = {"xlm-roberta", "XLMRobertaForQuestionAnswering", "hidden_size",
+	"num_hidden_layers", "num_attention_heads", "intermediate_size", "hidden_act"},
 };
 
-#define SUPPORTED_FAMILIES "bert, distilbert and electra"
+#define SUPPORTED_FAMILIES "bert, distilbert, electra, roberta and xlm-roberta"
 
 const char *
 bq_family_name(BqFamily family)
@@ -213,6 +217,32 @@ embedding_fields(json_object *obj, const char *name, BqConfig *config, BqError *
 }
 
 /*
+ * RoBERTa's positions start after pad_token_id (1 unless given), as its
+ * embeddings count them from the padding row on.
+ */
+static int
+position_offset_field(json_object *obj, const char *name, BqConfig *config, BqError *err)
+{
+	json_object *value;
+	int32_t		pad_token_id = 1;
+	int			rc;
+
+	config->position_offset = 0;
+	if (config->family != BQ_FAMILY_ROBERTA && config->family != BQ_FAMILY_XLM_ROBERTA)
+		return BQ_OK;
+	if (json_object_object_get_ex(obj, "pad_token_id", &value) && value != NULL &&
+		(rc = int_field(obj, name, "pad_token_id", 0, config->max_position_embeddings - 2,
+						&pad_token_id, err)) != BQ_OK)
+		return rc;
+	if (pad_token_id + 1 >= config->max_position_embeddings)
+		return bq_fail(err, BQ_ERR_FORMAT,
+					   "%s: \"max_position_embeddings\" %d leaves no position for a token after pad_token_id %d",
+					   name, (int) config->max_position_embeddings, (int) pad_token_id);
+	config->position_offset = pad_token_id + 1;
+	return BQ_OK;
+}
+
+/*
  * layer_norm_eps if given (DistilBERT has none: its LayerNorms use 1e-12,
  * BertConfig's default).
  */
@@ -272,6 +302,7 @@ bq_config_from_json(json_object *config_json, const char *config_name,
 		(rc = int_field(config_json, config_name, "max_position_embeddings", 1, BQ_MAX_POSITIONS,
 						&config->max_position_embeddings, err)) != BQ_OK ||
 		(rc = embedding_fields(config_json, config_name, config, err)) != BQ_OK ||
+		(rc = position_offset_field(config_json, config_name, config, err)) != BQ_OK ||
 		(rc = layer_norm_eps_field(config_json, config_name, &config->layer_norm_eps, err)) != BQ_OK)
 		return rc;
 	if (config->hidden_size % config->num_heads != 0)
@@ -445,6 +476,8 @@ bq_config_to_json(const BqConfig *config)
 						   json_object_new_int(config->max_position_embeddings));
 	if (config->type_vocab_size > 0)
 		json_object_object_add(obj, "type_vocab_size", json_object_new_int(config->type_vocab_size));
+	if (config->position_offset > 0)
+		json_object_object_add(obj, "pad_token_id", json_object_new_int(config->position_offset - 1));
 	json_object_object_add(obj, keys->activation, json_object_new_string("gelu"));
 	if (config->family == BQ_FAMILY_DISTILBERT)
 		json_object_object_add(obj, "sinusoidal_pos_embds", json_object_new_boolean(false));

@@ -1,7 +1,7 @@
 /*
  * model_config.h - a model's hyperparameters: config.json (Hugging Face's
- * BertConfig, DistilBertConfig or ElectraConfig) and the do_lower_case flag
- * of tokenizer_config.json.
+ * BertConfig, DistilBertConfig, ElectraConfig, RobertaConfig or
+ * XLMRobertaConfig) and the do_lower_case flag of tokenizer_config.json.
  */
 #ifndef BQ_MODEL_CONFIG_H
 #define BQ_MODEL_CONFIG_H

@@ -3,8 +3,8 @@
  *
  * The weights are written from the bound fp32 pointers, so conversion from
  * any source format reduces to loading it; the safetensors writer renames
- * its file into place, and config.json and vocab.txt are small enough to
- * be rewritten whole.
+ * its file into place, and config.json and the tokenizer's files are small
+ * enough to be rewritten whole.
  */
 #include "model_export.h"
 
@@ -15,7 +15,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "file_util.h"
 #include "model_config.h"
+#include "model_tokenizer.h"
 #include "safetensors.h"
 
 /*
@@ -34,6 +36,24 @@ write_vocab(const BqModel *model, const char *path, BqError *err)
 	if (!ok)
 		return bq_fail(err, BQ_ERR_IO, "could not write \"%s\": %s", path, strerror(errno));
 	return BQ_OK;
+}
+
+/*
+ * The tokenizer: WordPiece's vocab.txt rewritten (the source may be an
+ * archive), any other kind's files copied from the model directory.
+ */
+static int
+write_tokenizer(const BqModel *model, const char *out_dir, BqError *err)
+{
+	if (model->vocab != NULL)
+	{
+		char	   *path = bq_model_path(out_dir, "vocab.txt");
+		int			rc = path != NULL ? write_vocab(model, path, err) :
+			bq_fail(err, BQ_ERR_NOMEM, "out of memory writing \"%s\"", out_dir);
+		free(path);
+		return rc;
+	}
+	return bq_model_tokenizer_copy(model->path, out_dir, err);
 }
 
 /*
@@ -77,7 +97,6 @@ bq_model_export(const BqModel *model, const char *out_dir, BqError *err)
 		int			(*write) (const BqModel *model, const char *path, BqError *err);
 	}			parts[] = {
 		{"config.json", write_config},
-		{"vocab.txt", write_vocab},
 		{"model.safetensors", write_weights},
 	};
 	int			rc = BQ_OK;
@@ -94,5 +113,7 @@ bq_model_export(const BqModel *model, const char *out_dir, BqError *err)
 		rc = parts[i].write(model, path, err);
 		free(path);
 	}
+	if (rc == BQ_OK)
+		rc = write_tokenizer(model, out_dir, err);
 	return rc;
 }

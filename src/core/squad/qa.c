@@ -188,16 +188,34 @@ tokenize_input(const BqModel *model, const char *what, const char *text,
 }
 
 /*
+ * RoBERTa's first rows are not positions of tokens (pad_token_id + 1 of
+ * them), so its 514 rows hold 512 tokens.
+ */
+int
+bq_qa_check_window_fits(const BqConfig *config, int32_t max_seq_len, BqError *err)
+{
+	if (max_seq_len <= bq_config_max_tokens(config))
+		return BQ_OK;
+	if (config->position_offset == 0)
+		return bq_fail(err, BQ_ERR_INPUT,
+					   "max_seq_len %d exceeds the model's max_position_embeddings %d",
+					   max_seq_len, config->max_position_embeddings);
+	return bq_fail(err, BQ_ERR_INPUT,
+				   "max_seq_len %d exceeds the model's %d positions (max_position_embeddings %d, "
+				   "of which the first %d are never a token's)",
+				   max_seq_len, bq_config_max_tokens(config), config->max_position_embeddings,
+				   config->position_offset);
+}
+
+/*
  * The settings must also suit the model: windows no longer than its
  * position table, and the special tokens present in its vocabulary.
  */
 static int
 check_model(const BqModel *model, const BqQaSettings *settings, BqError *err)
 {
-	if (settings->max_seq_len > model->config.max_position_embeddings)
-		return bq_fail(err, BQ_ERR_INPUT,
-					   "max_seq_len %d exceeds the model's max_position_embeddings %d",
-					   settings->max_seq_len, model->config.max_position_embeddings);
+	if (bq_qa_check_window_fits(&model->config, settings->max_seq_len, err) != BQ_OK)
+		return BQ_ERR_INPUT;
 	if (bq_tokenizer_cls_id(model->tokenizer) < 0 ||
 		bq_tokenizer_sep_id(model->tokenizer) < 0)
 		return bq_fail(err, BQ_ERR_FORMAT,

@@ -53,6 +53,9 @@ void		bq_qa_apply_model_defaults(BqQaSettings *settings, const BqQaDefaults *def
 /* Check a settings record; BQ_ERR_INPUT naming the bad field. */
 int			bq_qa_check_settings(const BqQaSettings *settings, BqError *err);
 
+/* BQ_ERR_INPUT unless windows of 'max_seq_len' tokens fit the model's position table. */
+int			bq_qa_check_window_fits(const BqConfig *config, int32_t max_seq_len, BqError *err);
+
 /* One entry of the n-best list. */
 typedef struct BqQaCandidate
 {

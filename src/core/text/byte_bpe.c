@@ -357,7 +357,9 @@ merge_symbols(BpeRun *run, int32_t n)
 /*
  * Tokenize the piece at bytes [start, end) of 's', whose first code point
  * is number 'first_char' of the text.  Offsets drop the spaces ("Ġ") a
- * token starts or ends with.
+ * token starts with.  (Hugging Face trims those it ends with too, but
+ * GPT-2's pattern only puts spaces at the start of a piece, or makes a
+ * piece of nothing but spaces, which the leading trim empties already.)
  */
 static bool
 tokenize_piece(BpeRun *run, const uint8_t *s, int32_t start, int32_t end, int32_t first_char)
@@ -390,15 +392,10 @@ tokenize_piece(BpeRun *run, const uint8_t *s, int32_t start, int32_t end, int32_
 		int32_t		tok_start = run->char_of_byte[sym->start];
 		int32_t		tok_end = run->char_of_byte[sym->start + sym->len - 1] + 1;
 		int32_t		leading = 0;
-		int32_t		trailing = 0;
 
 		while (leading < sym->len && bytes[leading] == ' ')
 			leading++;
-		while (trailing < sym->len && bytes[sym->len - 1 - trailing] == ' ')
-			trailing++;
 		tok_start = tok_start + leading < tok_end ? tok_start + leading : tok_end;
-		if (trailing > 0 && tok_end >= trailing)
-			tok_end = tok_end - trailing > tok_start ? tok_end - trailing : tok_start;
 		if (!bq_token_list_push(run->out, sym->id, tok_start, tok_end))
 			return false;
 	}

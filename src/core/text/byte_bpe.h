@@ -6,8 +6,8 @@
  * Text is split with GPT-2's pattern, each piece's UTF-8 bytes become one
  * character each (GPT-2's byte-to-unicode table, so a space is "Ġ"), and
  * the vocabulary's merges join them, lowest rank first.  A token's offsets
- * cover the characters its bytes come from, less the spaces it begins or
- * ends with.  Special tokens ("<s>", ...) in the text are ordinary text,
+ * cover the characters its bytes come from, less the spaces it begins
+ * with.  Special tokens ("<s>", ...) in the text are ordinary text,
  * as in the WordPiece tokenizer.
  */
 #ifndef BQ_BYTE_BPE_H

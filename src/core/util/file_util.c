@@ -89,6 +89,20 @@ bq_write_file(const char *path, const void *data, size_t len, bool exclusive, Bq
 	return BQ_OK;
 }
 
+int
+bq_copy_file(const char *from, const char *to, BqError *err)
+{
+	size_t		len;
+	char	   *data = bq_read_file(from, &len, err);
+	int			rc;
+
+	if (data == NULL)
+		return err->status;
+	rc = bq_write_file(to, data, len, false, err);
+	free(data);
+	return rc;
+}
+
 /*
  * Parse one complete JSON document of 'len' bytes with json-c's 'flags'.
  * On failure, NULL with the error in 'err' ('name' says what was parsed).

@@ -30,6 +30,9 @@ char	   *bq_read_file(const char *path, size_t *len, BqError *err);
 int			bq_write_file(const char *path, const void *data, size_t len, bool exclusive,
 						  BqError *err);
 
+/* Copy the file 'from' to 'to' byte for byte (bq_read_file, bq_write_file). */
+int			bq_copy_file(const char *from, const char *to, BqError *err);
+
 /*
  * Parse 'len' bytes of strict JSON (RFC 8259, valid UTF-8) into a json-c
  * object; 'name' labels error messages.  Trailing garbage is an error.
