@@ -93,6 +93,8 @@ cmd_info(int argc, char **argv)
 	json_object_object_add(obj, "path", json_object_new_string(model->path));
 	json_object_object_add(obj, "format", json_object_new_string(model->format));
 	json_object_object_add(obj, "dtype", json_object_new_string(model->dtype));
+	json_object_object_add(obj, "tokenizer",
+						   json_object_new_string(bq_tokenizer_kind_name(bq_tokenizer_kind(model->tokenizer))));
 	json_object_object_add(obj, "config", bq_config_to_json(&model->config));
 	json_object_object_add(obj, "parameter_count", json_object_new_int64(model->parameter_count));
 	json_object_object_add(obj, "bytes_mapped", json_object_new_int64((int64_t) model->bytes_mapped));

@@ -5,7 +5,8 @@
 # logits' must give the reference's start and end logits within 1e-4 on
 # every window; int8 and bf16 run on them (where the CPU has the
 # instructions) and stay near fp32; 'bertqa convert' keeps them;
-# 'bertqa answer' answers with the context's own text.
+# 'bertqa answer' answers with the context's own text; 'bertqa info'
+# names the tokenizer's kind.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 . test/lib/check.sh
@@ -64,6 +65,9 @@ for line in sys.stdin:
 			check "$case: $precision moves the logits, less than $bound" between "$diff" $bound
 		fi
 	done
+	kind=$($BQ info --model "$model" | python3 -c 'import json, sys; print(json.load(sys.stdin)["tokenizer"])')
+	case $case in roberta) want=bpe ;; xlm-roberta) want=unigram ;; *) want=wordpiece ;; esac
+	check "$case: info reports the $want tokenizer" test "$kind" = "$want"
 	# convert writes the same model, the tokenizer's files with it
 	$BQ convert --in "$model" --out "$model-converted" >/dev/null &&
 		$BQ logits --model "$model-converted" <"$tmp/$case.in" >"$tmp/$case.converted"

@@ -30,12 +30,14 @@
 #include "byte_bpe.h"
 #include "file_util.h"
 #include "sentencepiece_unigram.h"
+#include "tokenizer_json.h"
 #include "wordpiece.h"
 #include "vocab.h"
 
 /* The texts, with Hugging Face's WordPiece output for bert-base-uncased. */
 #define CORPUS "test/fixtures/tokenizer/hf-tokenizers.public.jsonl"
 #define VOCAB "test/fixtures/tiny-model/vocab.txt"
+#define WORDPIECE_JSON "test/fixtures/tokenizer/tokenizer.json"
 #define BPE_DIR "test/fixtures/bpe/"
 #define UNIGRAM_DIR "test/fixtures/unigram/"
 
@@ -455,6 +457,44 @@ test_unigram_parity(void)
 	bq_tokenizer_free(tok);
 }
 
+/*
+ * The same references for the tokenizers tokenizer.json files describe:
+ * bert-base-uncased's, the GPT-2 one tokenizers.js read, and the unigram
+ * model's in XLM-R's layout.
+ */
+static void
+check_tokenizer_json_parity(const Reference *ref, const char *path)
+{
+	BqError		err;
+	BqTokenizer *tok;
+	BqVocab    *vocab;
+
+	if (bq_tokenizer_json_load(path, UNIGRAM_DIR "sentencepiece.bpe.model", &tok, &vocab,
+							   &err) != BQ_OK)
+		fprintf(stderr, "%s\n", err.message);
+	check_parity(ref, tok);
+	bq_tokenizer_free(tok);
+	bq_vocab_free(vocab);
+}
+
+static void
+test_wordpiece_tokenizer_json_parity(void)
+{
+	check_tokenizer_json_parity(&wordpiece_reference, WORDPIECE_JSON);
+}
+
+static void
+test_byte_bpe_tokenizer_json_parity(void)
+{
+	check_tokenizer_json_parity(&bpe_reference, BPE_DIR "tokenizer.json");
+}
+
+static void
+test_unigram_tokenizer_json_parity(void)
+{
+	check_tokenizer_json_parity(&unigram_reference, UNIGRAM_DIR "tokenizer.json");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -463,5 +503,8 @@ main(int argc, char **argv)
 	RUN_TEST(test_wordpiece_parity);
 	RUN_TEST(test_byte_bpe_parity);
 	RUN_TEST(test_unigram_parity);
+	RUN_TEST(test_wordpiece_tokenizer_json_parity);
+	RUN_TEST(test_byte_bpe_tokenizer_json_parity);
+	RUN_TEST(test_unigram_tokenizer_json_parity);
 	UNIT_DONE();
 }

@@ -1,6 +1,7 @@
 /*
  * model_tokenizer.c - which tokenizer a model directory has, and checking
- * it against the model's embedding table.
+ * it against the model's embedding table.  tokenizer.json, where present,
+ * decides; otherwise the family's own files do.
  */
 #include "model_tokenizer.h"
 
@@ -11,11 +12,12 @@
 #include "file_util.h"
 #include "model_config.h"
 #include "sentencepiece_unigram.h"
+#include "tokenizer_json.h"
 #include "wordpiece.h"
 
 /* Every file a tokenizer may be read from. */
 static const char *const tokenizer_files[] = {
-	"vocab.txt", "vocab.json", "merges.txt", "sentencepiece.bpe.model", NULL
+	"tokenizer.json", "vocab.txt", "vocab.json", "merges.txt", "sentencepiece.bpe.model", NULL
 };
 
 /*
@@ -83,6 +85,41 @@ load_sentencepiece(const char *dir, const BqConfig *config, BqTokenizer **tokeni
 	return check_size(*source, bq_tokenizer_vocab_size(*tokenizer), config, err);
 }
 
+/*
+ * tokenizer.json, with sentencepiece.bpe.model beside it for a Unigram
+ * model.
+ */
+static int
+load_tokenizer_json(const char *dir, const BqConfig *config, BqTokenizer **tokenizer,
+					BqVocab **vocab, char **source, BqError *err)
+{
+	char	   *sentencepiece = bq_model_path(dir, "sentencepiece.bpe.model");
+	int			rc;
+
+	if ((*source = bq_model_path(dir, "tokenizer.json")) == NULL || sentencepiece == NULL)
+	{
+		free(sentencepiece);
+		return bq_fail(err, BQ_ERR_NOMEM, "out of memory loading model \"%s\"", dir);
+	}
+	rc = bq_tokenizer_json_load(*source, sentencepiece, tokenizer, vocab, err);
+	free(sentencepiece);
+	if (rc != BQ_OK)
+		return rc;
+	return check_size(*source, bq_tokenizer_vocab_size(*tokenizer), config, err);
+}
+
+/* Does 'dir' hold 'file'? */
+static bool
+has_file(const char *dir, const char *file)
+{
+	char	   *path = bq_model_path(dir, file);
+	struct stat sb;
+	bool		found = path != NULL && stat(path, &sb) == 0;
+
+	free(path);
+	return found;
+}
+
 int
 bq_model_tokenizer_load(const char *dir, const BqConfig *config, BqTokenizer **tokenizer,
 						BqVocab **vocab, BqError *err)
@@ -92,7 +129,9 @@ bq_model_tokenizer_load(const char *dir, const BqConfig *config, BqTokenizer **t
 
 	*tokenizer = NULL;
 	*vocab = NULL;
-	if (config->family == BQ_FAMILY_ROBERTA)
+	if (has_file(dir, "tokenizer.json"))
+		rc = load_tokenizer_json(dir, config, tokenizer, vocab, &source, err);
+	else if (config->family == BQ_FAMILY_ROBERTA)
 		rc = load_byte_bpe(dir, config, tokenizer, &source, err);
 	else if (config->family == BQ_FAMILY_XLM_ROBERTA)
 		rc = load_sentencepiece(dir, config, tokenizer, &source, err);

@@ -1,6 +1,7 @@
 /*
  * model_tokenizer.h - the tokenizer a model directory holds, chosen by its
- * family: vocab.txt (WordPiece: BERT, DistilBERT, ELECTRA), vocab.json and
+ * tokenizer.json where present (tokenizer_json.h), else by the family:
+ * vocab.txt (WordPiece: BERT, DistilBERT, ELECTRA), vocab.json and
  * merges.txt (byte-level BPE: RoBERTa) or sentencepiece.bpe.model
  * (SentencePiece unigram: XLM-RoBERTa).
  */
