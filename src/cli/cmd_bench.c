@@ -1,17 +1,20 @@
 /*
  * cmd_bench.c - "bertqa bench": time the encoder's forward pass on random
  * input, or (--gemm) the engine's matrix product alone on BERT-base's
- * shapes, to see how close the encoder runs to the machine's peak.
+ * shapes, to see how close the encoder runs to the machine's peak, or
+ * (--attention) one layer's attention for each head size.
  *
  * Reports medians (robust on a shared machine) and the minimum; GFLOP/s
  * counts 2 FLOPs per multiply-add of every matrix product.
  */
 #include "cli.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "aligned_memory.h"
+#include "attention.h"
 #include "blas.h"
 #include "cli_random.h"
 #include "compute.h"
@@ -37,6 +40,10 @@ static const GemmShape gemm_shapes[] = {
 	{384, 768, 3072},
 };
 
+/* --attention: a layer 768 wide cut into heads of each size (MiniLM's 32, BERT's 64, 128). */
+#define ATTENTION_WIDTH 768
+static const int attention_head_sizes[] = {32, 64, 128};
+
 static void
 bench_usage(FILE *out)
 {
@@ -45,7 +52,8 @@ bench_usage(FILE *out)
 			"                    [--precision P] [--runs R] [--warmup W]\n"
 			"       bertqa bench --model DIR --serve [--batch B] [--threads T] [--precision P]\n"
 			"                    [--runs R] [--warmup W]\n"
-			"       bertqa bench --gemm [--threads T] [--precision P] [--runs R] [--warmup W]\n\n"
+			"       bertqa bench --gemm [--threads T] [--precision P] [--runs R] [--warmup W]\n"
+			"       bertqa bench --attention [--seq-len N] [--runs R] [--warmup W]\n\n"
 			"Times the forward pass on random token ids and prints one JSON line\n"
 			"{\"times_ms\", \"median_ms\", \"min_ms\", \"gflops\", \"seq_len\", \"batch\", \"threads\",\n"
 			"\"precision\", \"kernels\", \"cpu\"}: every run, their median and minimum, what runs\n"
@@ -53,6 +61,9 @@ bench_usage(FILE *out)
 			"(oneDNN, or OpenBLAS with BERTQA_SGEMM=openblas).\n"
 			"With --gemm, times one projection (X · Wᵀ) on BERT-base shapes (M=384)\n"
 			"instead: on oneDNN from packed weights, as the encoder runs it.\n"
+			"With --attention, times one layer's attention (softmax(Q·Kᵀ/√d)·V, 768\n"
+			"wide, one thread, --seq-len tokens, default 384) cut into heads of 32,\n"
+			"64 and 128, each on the path the encoder takes for it.\n"
 			"With --serve, loads the model once, prints {\"ready\": true, ...} and then\n"
 			"answers each request line {\"seq_len\": N, \"runs\": R, \"warmup\": W} on\n"
 			"standard input (runs and warmup default to the options) with the line\n"
@@ -167,6 +178,77 @@ bench_gemm(BqPrecision precision, int runs, int warmup)
 	printf("]}\n");
 	free(times);
 	return result;
+}
+
+/*
+ * Time 'runs' passes of every head of a layer ATTENTION_WIDTH wide, heads of
+ * 'head_size', over 'seq_len' tokens.
+ */
+static void
+time_attention(int seq_len, int head_size, const float *q, const float *k, const float *v,
+			   float *out, float *scratch, int runs, int warmup, double *times)
+{
+	BqEngine	engine = bq_compute_engine();
+	float		scale = 1.0f / sqrtf((float) head_size);
+
+	for (int r = -warmup; r < runs; r++)
+	{
+		double		t0 = cli_now_ms();
+
+		for (int h = 0; h < ATTENTION_WIDTH / head_size; h++)
+			bq_attend_head(engine, q + h * head_size, k + h * head_size, v + h * head_size,
+						   ATTENTION_WIDTH, seq_len, head_size, scale, out + h * head_size,
+						   ATTENTION_WIDTH, scratch);
+		if (r >= 0)
+			times[r] = cli_now_ms() - t0;
+	}
+}
+
+/*
+ * --attention: GFLOP/s of one layer's attention (4·S²·width FLOPs: Q·Kᵀ and
+ * P·V) for each head size.
+ */
+static int
+bench_attention(int seq_len, int runs, int warmup)
+{
+	CliRandom	rng = {BENCH_SEED};
+	size_t		n = (size_t) seq_len * ATTENTION_WIDTH;
+	float	   *qkv = bq_alloc_aligned(sizeof(float) * 3 * n);
+	float	   *out = bq_alloc_aligned(sizeof(float) * n);
+	float	   *scratch = bq_alloc_aligned(sizeof(float) *
+										   bq_attention_scratch_floats(seq_len, 128));
+	double	   *times = malloc(sizeof(double) * (size_t) runs);
+
+	if (qkv == NULL || out == NULL || scratch == NULL || times == NULL)
+	{
+		fprintf(stderr, "bertqa bench: out of memory\n");
+		free(qkv);
+		free(out);
+		free(scratch);
+		free(times);
+		return 1;
+	}
+	for (size_t i = 0; i < 3 * n; i++)
+		qkv[i] = (float) cli_random_normal(&rng, 1.0);
+	printf("{\"cpu\": \"%s\", \"threads\": 1, \"seq_len\": %d, \"width\": %d, "
+		   "\"attention\": [", cli_cpu_name(), seq_len, ATTENTION_WIDTH);
+	for (size_t i = 0; i < sizeof(attention_head_sizes) / sizeof(attention_head_sizes[0]); i++)
+	{
+		int			d = attention_head_sizes[i];
+		double		med;
+
+		time_attention(seq_len, d, qkv, qkv + n, qkv + 2 * n, out, scratch, runs, warmup, times);
+		med = cli_median(times, runs);
+		printf("%s{\"head_size\": %d, \"heads\": %d, \"median_ms\": %.3f, \"gflops\": %.1f}",
+			   i ? ", " : "", d, ATTENTION_WIDTH / d, med,
+			   4.0 * seq_len * seq_len * ATTENTION_WIDTH / (med * 1e6));
+	}
+	printf("]}\n");
+	free(qkv);
+	free(out);
+	free(scratch);
+	free(times);
+	return 0;
 }
 
 /* What the timed forward passes run on. */
@@ -375,6 +457,7 @@ cmd_bench(int argc, char **argv)
 {
 	const char *model_dir = NULL;
 	bool		gemm = false;
+	bool		attention = false;
 	bool		serve = false;
 	int			seq_len = 0;
 	int			batch = 1;
@@ -397,6 +480,11 @@ cmd_bench(int argc, char **argv)
 		if (strcmp(opt, "--gemm") == 0)
 		{
 			gemm = true;
+			continue;
+		}
+		if (strcmp(opt, "--attention") == 0)
+		{
+			attention = true;
 			continue;
 		}
 		if (strcmp(opt, "--serve") == 0)
@@ -425,7 +513,11 @@ cmd_bench(int argc, char **argv)
 		if (!ok)
 			return 2;
 	}
-	if (!gemm && (model_dir == NULL || (seq_len == 0 && !serve)))
+	if (attention && (gemm || serve || model_dir != NULL || batch != 1 || threads > 1 ||
+					  precision != BQ_PRECISION_FP32))
+		return cli_usage_error("bench", "--attention measures fp32 attention alone, on one "
+							   "thread; it takes only --seq-len, --runs and --warmup");
+	if (!gemm && !attention && (model_dir == NULL || (seq_len == 0 && !serve)))
 		return cli_usage_error("bench", "--model DIR and --seq-len N (or --serve) are required, or --gemm (see --help)");
 	if (serve && (gemm || seq_len != 0))
 		return cli_usage_error("bench", "--serve takes the sequence length from each request; "
@@ -433,6 +525,8 @@ cmd_bench(int argc, char **argv)
 	if (gemm && model_dir != NULL)
 		return cli_usage_error("bench", "--gemm measures matrix products alone; it takes no --model");
 
+	if (attention)
+		threads = 1;
 	if (threads > 0)
 		bq_compute_set_threads(threads);
 	if (bq_compute_init(&err) != BQ_OK)
@@ -446,6 +540,8 @@ cmd_bench(int argc, char **argv)
 				bq_precision_name(precision));
 		return 1;
 	}
+	if (attention)
+		return bench_attention(seq_len > 0 ? seq_len : 384, runs, warmup);
 	return gemm ? bench_gemm(precision, runs, warmup) :
 		bench_encoder(model_dir, precision, seq_len, batch, runs, warmup, serve);
 }

@@ -196,6 +196,17 @@ echo '{"seq_len": 0}' | $BQ bench --model "$tmp/random" --serve >/dev/null 2>&1
 check "bench --serve rejects a bad request" test $? = 1
 $BQ bench --model "$tmp/random" --serve --seq-len 8 </dev/null >/dev/null 2>&1
 check "bench --serve with --seq-len is a usage error" test $? = 2
+$BQ bench --attention --seq-len 40 --runs 2 --warmup 0 >"$tmp/attention.json"
+check "bench --attention succeeds" test $? = 0
+check "bench --attention times heads of 32, 64 and 128 over the tokens asked" python3 -c '
+import json, sys
+a = json.load(open(sys.argv[1]))
+sys.exit(not (a["seq_len"] == 40 and [h["head_size"] for h in a["attention"]] == [32, 64, 128]
+              and [h["heads"] for h in a["attention"]] == [24, 12, 6]
+              and all(h["median_ms"] > 0 and h["gflops"] > 0 for h in a["attention"])))
+' "$tmp/attention.json"
+$BQ bench --attention --model "$tmp/random" >/dev/null 2>&1
+check "bench --attention with --model is a usage error" test $? = 2
 
 # Usage errors.
 $BQ no-such-command 2>/dev/null
