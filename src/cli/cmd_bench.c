@@ -299,7 +299,9 @@ bench_forward(const BenchSession *session, int seq_len, int runs, int warmup)
 	for (size_t i = 0; i < total; i++)
 	{
 		ids[i] = cli_random_below(&rng, config->vocab_size);
-		types[i] = cli_random_below(&rng, config->type_vocab_size);
+		/* DistilBERT has no token types */
+		types[i] = config->type_vocab_size > 0 ?
+			cli_random_below(&rng, config->type_vocab_size) : 0;
 	}
 	for (int b = 0; b < batch; b++)
 	{

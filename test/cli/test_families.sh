@@ -5,8 +5,8 @@
 # logits' must give the reference's start and end logits within 1e-4 on
 # every window; int8 and bf16 run on them (where the CPU has the
 # instructions) and stay near fp32; 'bertqa convert' keeps them;
-# 'bertqa answer' answers with the context's own text; 'bertqa info'
-# names the tokenizer's kind.
+# 'bertqa answer' and 'bertqa squad' answer with the context's own text;
+# 'bertqa info' names the tokenizer's kind; 'bertqa bench' runs.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 . test/lib/check.sh
@@ -31,6 +31,16 @@ else:
               for a, b in zip(r[k], g[k])))
 PY
 }
+# The first two articles of the SQuAD fixture, for 'bertqa squad' on every family.
+python3 - test/fixtures/squad-v2.0/squad-v2.0-dev.reconstructed.json "$tmp/squad.json" <<'PY'
+import json, sys
+with open(sys.argv[1]) as f:
+    squad = json.load(f)
+squad["data"] = squad["data"][:2]
+with open(sys.argv[2], "w") as f:
+    json.dump(squad, f)
+PY
+
 below() { awk -v d="$1" -v b="$2" 'BEGIN { exit !(d != "mismatch" && d < b) }'; }
 between() { awk -v d="$1" -v b="$2" 'BEGIN { exit !(d != "mismatch" && d > 0 && d < b) }'; }
 
@@ -80,5 +90,19 @@ a = json.load(open(sys.argv[1]))
 context = "The Eiffel Tower is in Paris. It opened in 1889."
 sys.exit(not all(e["start"] is None or context[e["start"]:e["end"]] == e["text"] for e in a["nbest"]))
 ' "$tmp/$case.answer"
+	# squad answers every question with the context's own text, windows of the family's template
+	$BQ squad --model "$model" --input "$tmp/squad.json" --output "$tmp/$case.pred" \
+		--max-seq-len 128 --doc-stride 48 2>/dev/null
+	check "$case: squad answers" test $? = 0
+	check "$case: squad's predictions are the contexts' text, one per question" python3 -c '
+import json, sys
+squad = json.load(open(sys.argv[1]))
+pred = json.load(open(sys.argv[2]))
+contexts = {qa["id"]: p["context"] for a in squad["data"] for p in a["paragraphs"] for qa in p["qas"]}
+sys.exit(not (set(pred) == set(contexts) and any(pred.values())
+              and all(text in contexts[i] for i, text in pred.items())))
+' "$tmp/squad.json" "$tmp/$case.pred"
+	$BQ bench --model "$model" --seq-len 64 --runs 1 --warmup 0 >/dev/null
+	check "$case: bench runs" test $? = 0
 done
 check_summary test/cli/test_families.sh
