@@ -274,6 +274,119 @@ def compare(args):
     return 0
 
 
+# bench/families: the checkpoints' shapes, as bertqa init-model writes them
+FAMILY_MODELS = (
+    ("BERT-base", ["--family", "bert"]),
+    ("RoBERTa-base", ["--family", "roberta", "--tokenizer", os.path.join(HERE, "..", "test", "fixtures", "bpe")]),
+    ("DistilBERT-base", ["--family", "distilbert", "--layers", "6"]),
+    ("MiniLM (384 hidden, heads of 32)", ["--family", "bert", "--hidden", "384", "--intermediate", "1536"]),
+    ("BERT-large", ["--family", "bert", "--layers", "24", "--hidden", "1024", "--heads", "16",
+                    "--intermediate", "4096"]),
+)
+FAMILY_SEQ_LEN = 384
+
+
+def bert_shapes(config):
+    """hidden_size, intermediate_size, layers of any family's config.json."""
+    if config.get("model_type") == "distilbert":
+        return {"hidden_size": config["dim"], "intermediate_size": config["hidden_dim"],
+                "num_hidden_layers": config["n_layers"]}
+    return config
+
+
+def family_input(config, seq_len):
+    """make_input's pair, every token of type 0 where the model has one type."""
+    ids, types = make_input(seq_len, seed=seq_len)
+    if config.get("type_vocab_size", 0) < 2:
+        types = [0] * len(types)
+    return ids, types
+
+
+def families(args):
+    """Each family's pass at S=384 on 1 and 2 threads, ONNX Runtime beside it."""
+    models = []
+    for name, init in FAMILY_MODELS:
+        out = os.path.join(args.work, "families", name.split()[0])
+        if not os.path.exists(os.path.join(out, "model.safetensors")):
+            os.makedirs(os.path.dirname(out), exist_ok=True)
+            subprocess.run([args.bertqa, "init-model", "--out", out] + init, check=True,
+                           stdout=subprocess.DEVNULL)
+        onnx_path = os.path.join(out, "model.onnx")
+        if not os.path.exists(onnx_path):
+            subprocess.run([sys.executable, __file__, "export", out, onnx_path], check=True,
+                           env=worker_env(2))
+        with open(os.path.join(out, "config.json")) as f:
+            config = json.load(f)
+        models.append((name, out, onnx_path, config))
+
+    s = FAMILY_SEQ_LEN
+    workers = {}
+    agree = True
+    for name, out, onnx_path, config in models:
+        ids, types = family_input(config, s)
+        ort = {t: Worker(["node", os.path.join(HERE, "ort_worker.js"), onnx_path, str(t)],
+                         worker_env(t)) for t in THREADS}
+        model_args = argparse.Namespace(model=out)
+        ref_start, ref_end = bertqa_logits(model_args, [args.bertqa], ids, types)
+        got = ort[1].ask({"cmd": "logits", "input_ids": ids, "token_type_ids": types})
+        diff = max(max_diff(ref_start, got["start"]), max_diff(ref_end, got["end"]))
+        agree &= diff <= LOGIT_TOLERANCE
+        print(f"logits S={s}: {name}: bertqa vs ONNX Runtime: max |diff| {diff:.2e} "
+              f"({'ok' if diff <= LOGIT_TOLERANCE else 'MISMATCH'})", flush=True)
+        for t in THREADS:
+            workers[(name, "bertqa", t)] = bertqa_worker(model_args, [args.bertqa], t)
+            workers[(name, "ONNX Runtime", t)] = ort[t]
+
+    times = {}
+    ceilings = {t: [] for t in THREADS}
+    for rnd in range(args.rounds):
+        for t in THREADS:
+            ceilings[t].append(gemm_ceiling(args, t))
+        for name, out, onnx_path, config in models:
+            ids, types = family_input(config, s)
+            for t in THREADS:
+                cells = [("bertqa", {"seq_len": s, "runs": args.runs, "warmup": 1}),
+                         ("ONNX Runtime", {"cmd": "time", "input_ids": ids, "token_type_ids": types,
+                                           "runs": args.runs, "warmup": 1})]
+                if rnd % 2:
+                    cells.reverse()
+                for engine, req in cells:
+                    times.setdefault((name, engine, t), []).extend(
+                        workers[(name, engine, t)].ask(req)["times_ms"])
+        print(f"round {rnd + 1}/{args.rounds} done", flush=True)
+    for w in workers.values():
+        w.close()
+
+    ceiling = {t: max(ceilings[t]) for t in THREADS}
+    print()
+    print("matrix-product ceiling (bertqa bench --gemm, best engine, BERT-base shape and round): "
+          + ", ".join(f"{ceiling[t]:.1f} GFLOP/s on {t} thread{'s' if t > 1 else ''}" for t in THREADS))
+    print(f"timed runs per cell: {args.rounds * args.runs}")
+    print()
+    print(f"| model | GFLOP per pass | threads | bertqa ms | ONNX Runtime ms | bertqa / ORT "
+          f"| bertqa GFLOP/s | % of ceiling |")
+    print("|---|---|---|---|---|---|---|---|")
+    results = []
+    for name, out, onnx_path, config in models:
+        flops = encoder_flops(bert_shapes(config), s)
+        for t in THREADS:
+            med = statistics.median(times[(name, "bertqa", t)])
+            ort_med = statistics.median(times[(name, "ONNX Runtime", t)])
+            gflops = flops / (med * 1e6)
+            print(f"| {name} | {flops / 1e9:.2f} | {t} | {med:.1f} | {ort_med:.1f} | "
+                  f"{med / ort_med:.2f}x | {gflops:.1f} | {100 * gflops / ceiling[t]:.0f}% |")
+            results.append({"model": name, "threads": t, "bertqa_ms": med, "ort_ms": ort_med,
+                             "gflops": gflops, "times_ms": times[(name, "bertqa", t)],
+                             "ort_times_ms": times[(name, "ONNX Runtime", t)]})
+    with open(os.path.join(args.work, "families.json"), "w") as f:
+        json.dump({"date": time.strftime("%Y-%m-%d %H:%M %Z"), "ceiling_gflops": ceiling,
+                   "results": results, "logits_agree": agree}, f, indent=1)
+    if not agree:
+        print("bertqa and ONNX Runtime disagree beyond", LOGIT_TOLERANCE, file=sys.stderr)
+        return 1
+    return 0
+
+
 def torch_worker(model_dir, precision="fp32"):
     import torch
 
@@ -316,15 +429,20 @@ def main():
         bert_torch.export_onnx(bert_torch.load_model(sys.argv[2]), sys.argv[3], 128)
         return 0
     parser = argparse.ArgumentParser()
-    parser.add_argument("command", choices=["compare"])
+    parser.add_argument("command", choices=["compare", "families"])
     parser.add_argument("--bertqa", required=True)
-    parser.add_argument("--model", required=True)
+    parser.add_argument("--model")
     parser.add_argument("--work", required=True)
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--also", action="append", default=[], metavar="NAME=COMMAND",
                         help="another bertqa build to time beside the first")
-    return compare(parser.parse_args())
+    args = parser.parse_args()
+    if args.command == "families":
+        return families(args)
+    if args.model is None:
+        parser.error("compare needs --model")
+    return compare(args)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,9 @@ Face tensor names) with a small safetensors reader on numpy, so the
 benchmark needs nothing beyond Debian's python3-torch and python3-numpy.
 The forward pass takes one unpadded sequence: input_ids and token_type_ids
 of shape [1, S], and returns start and end logits of shape [1, S].
+RoBERTa and DistilBERT directories load too, renamed to BERT's modules:
+their products are BERT's (RoBERTa's positions start at pad_token_id + 1,
+DistilBERT has no token types).
 """
 
 import json
@@ -153,12 +156,48 @@ class BertForQA(nn.Module):
         return logits[..., 0], logits[..., 1]
 
 
+DISTILBERT_LAYER_NAMES = {
+    "attention.q_lin": "attention.self.query", "attention.k_lin": "attention.self.key",
+    "attention.v_lin": "attention.self.value", "attention.out_lin": "attention.output.dense",
+    "sa_layer_norm": "attention.output.LayerNorm", "ffn.lin1": "intermediate.dense",
+    "ffn.lin2": "output.dense", "output_layer_norm": "output.LayerNorm",
+}
+
+
+def as_bert(config, tensors):
+    """A RoBERTa or DistilBERT checkpoint as the BERT of the same products."""
+    family = config.get("model_type", "bert")
+    if family in ("roberta", "xlm-roberta"):
+        offset = config.get("pad_token_id", 1) + 1
+        tensors = {"bert." + k[len("roberta."):] if k.startswith("roberta.") else k: v
+                   for k, v in tensors.items()}
+        tensors["bert.embeddings.position_embeddings.weight"] = \
+            tensors["bert.embeddings.position_embeddings.weight"][offset:].copy()
+        config = dict(config, max_position_embeddings=config["max_position_embeddings"] - offset)
+    elif family == "distilbert":
+        renamed = {}
+        for k, v in tensors.items():
+            k = k.replace("distilbert.embeddings.", "bert.embeddings.")
+            if k.startswith("distilbert.transformer.layer."):
+                n, rest = k[len("distilbert.transformer.layer."):].split(".", 1)
+                part, param = rest.rsplit(".", 1)
+                k = f"bert.encoder.layer.{n}.{DISTILBERT_LAYER_NAMES[part]}.{param}"
+            renamed[k] = v
+        tensors = renamed
+        config = dict(config, hidden_size=config["dim"], num_hidden_layers=config["n_layers"],
+                      num_attention_heads=config["n_heads"], intermediate_size=config["hidden_dim"],
+                      layer_norm_eps=1e-12, type_vocab_size=1)
+        tensors["bert.embeddings.token_type_embeddings.weight"] = \
+            np.zeros((1, config["hidden_size"]), dtype=np.float32)
+    return config, tensors
+
+
 def load_model(model_dir):
     """The model of a bertqa model directory, in eval mode."""
     with open(os.path.join(model_dir, "config.json")) as f:
         config = json.load(f)
+    config, tensors = as_bert(config, read_safetensors(os.path.join(model_dir, "model.safetensors")))
     model = BertForQA(config)
-    tensors = read_safetensors(os.path.join(model_dir, "model.safetensors"))
     state = {name: torch.from_numpy(array) for name, array in tensors.items()}
     model.load_state_dict(state, strict=True)
     return model.eval()
