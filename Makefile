@@ -83,7 +83,7 @@ uninstall-bertqa-extras:
 UNIT_SRCS = $(wildcard test/unit/test_*.c)
 UNIT_TESTS = $(UNIT_SRCS:.c=)
 
-$(UNIT_TESTS): %: %.c test/unit/unit.h $(CORE_OBJS)
+$(UNIT_TESTS): %: %.c $(wildcard test/unit/*.h) $(CORE_OBJS)
 	$(CC) $(CFLAGS) -std=c11 -D_POSIX_C_SOURCE=200809L -Wno-declaration-after-statement \
 		$(PG_CPPFLAGS) -Itest/unit -o $@ $< $(CORE_OBJS) $(LDFLAGS) $(SHLIB_LINK)
 

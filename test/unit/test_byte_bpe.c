@@ -9,36 +9,12 @@
 #include <json-c/json.h>
 
 #include "byte_bpe.h"
+#include "check_tokens.h"
 #include "file_util.h"
 
 #define BPE_DIR "test/fixtures/bpe/"
 
 static BqTokenizer *gpt2;
-
-/*
- * Tokenize 'text' and compare with 'n' expected tokens.
- */
-static void
-check_tokens(const BqTokenizer *tok, const char *text, const BqToken *want, size_t n)
-{
-	BqTokenList got = {0};
-	BqError		err;
-
-	CHECK_INT_EQ(bq_tokenize(tok, text, strlen(text), &got, &err), BQ_OK);
-	CHECK_INT_EQ(got.count, n);
-	for (size_t i = 0; i < n && i < got.count; i++)
-	{
-		if (got.tokens[i].id != want[i].id || got.tokens[i].start != want[i].start ||
-			got.tokens[i].end != want[i].end)
-		{
-			fprintf(stderr, "\"%s\" token %zu: got %d[%d,%d), expected %d[%d,%d)\n", text, i,
-					got.tokens[i].id, got.tokens[i].start, got.tokens[i].end,
-					want[i].id, want[i].start, want[i].end);
-			unit_current_failed = 1;
-		}
-	}
-	bq_token_list_free(&got);
-}
 
 /* Cases from the reference, each a corner of the pattern or the offsets. */
 static void

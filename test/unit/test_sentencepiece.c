@@ -7,33 +7,13 @@
  */
 #include "unit.h"
 
+#include "check_tokens.h"
 #include "file_util.h"
 #include "sentencepiece_unigram.h"
 
 #define UNIGRAM_DIR "test/fixtures/unigram/"
 
 static BqTokenizer *tok;
-
-static void
-check_tokens(const char *text, const BqToken *want, size_t n)
-{
-	BqTokenList got = {0};
-	BqError		err;
-
-	CHECK_INT_EQ(bq_tokenize(tok, text, strlen(text), &got, &err), BQ_OK);
-	CHECK_INT_EQ(got.count, n);
-	for (size_t i = 0; i < n && i < got.count; i++)
-	{
-		if (memcmp(&got.tokens[i], &want[i], sizeof(BqToken)) != 0)
-		{
-			fprintf(stderr, "\"%s\" token %zu: got %d[%d,%d), expected %d[%d,%d)\n", text, i,
-					got.tokens[i].id, got.tokens[i].start, got.tokens[i].end,
-					want[i].id, want[i].start, want[i].end);
-			unit_current_failed = 1;
-		}
-	}
-	bq_token_list_free(&got);
-}
 
 /*
  * Pieces that start a word span the space before them; SentencePiece's
@@ -47,10 +27,10 @@ test_pieces(void)
 	{8, 5, 6}, {3, 6, 7}};
 	const BqToken spaces[] = {{226, 2, 5}, {728, 5, 12}, {4, 12, 13}};
 
-	check_tokens("Who ruled Normandy?", question, 5);
-	check_tokens("emoji \xf0\x9f\x98\x80", emoji, 7);
-	check_tokens("  two  spaces ", spaces, 3);
-	check_tokens("   ", NULL, 0);
+	check_tokens(tok, "Who ruled Normandy?", question, 5);
+	check_tokens(tok, "emoji \xf0\x9f\x98\x80", emoji, 7);
+	check_tokens(tok, "  two  spaces ", spaces, 3);
+	check_tokens(tok, "   ", NULL, 0);
 }
 
 /*
