@@ -10,14 +10,35 @@ CREATE TYPE qa_result AS (
 );
 
 -- The decided answer to 'question' in 'context'; NULL answer when the model
--- finds none (score is then the probability of "no answer").
-CREATE FUNCTION qa_answer(question text, context text)
+-- finds none (score is then the probability of "no answer").  The named
+-- arguments after the context override the bertqa.* setting of the same
+-- name for this call; NULL, their default, means the setting in force.
+-- NULL question or context: a NULL result, as a strict function gives.
+CREATE FUNCTION qa_answer(question text, context text,
+	null_threshold double precision DEFAULT NULL,
+	max_answer_len integer DEFAULT NULL,
+	max_seq_len integer DEFAULT NULL,
+	doc_stride integer DEFAULT NULL,
+	max_query_len integer DEFAULT NULL,
+	n_best integer DEFAULT NULL,
+	"precision" text DEFAULT NULL,
+	allow_no_answer boolean DEFAULT NULL)
 RETURNS qa_result
 AS 'MODULE_PATHNAME', 'bertqa_qa_answer'
-LANGUAGE C STRICT STABLE PARALLEL SAFE COST 100000;
+LANGUAGE C STABLE PARALLEL SAFE COST 100000;
 
--- The n-best list, best first, with the "no answer" entry (NULL answer).
-CREATE FUNCTION qa_answers(question text, context text, k integer DEFAULT 5)
+-- The n-best list, best first, with the "no answer" entry (NULL answer);
+-- settings as arguments as for qa_answer.  NULL question, context or k: no
+-- rows.
+CREATE FUNCTION qa_answers(question text, context text, k integer DEFAULT 5,
+	null_threshold double precision DEFAULT NULL,
+	max_answer_len integer DEFAULT NULL,
+	max_seq_len integer DEFAULT NULL,
+	doc_stride integer DEFAULT NULL,
+	max_query_len integer DEFAULT NULL,
+	n_best integer DEFAULT NULL,
+	"precision" text DEFAULT NULL,
+	allow_no_answer boolean DEFAULT NULL)
 RETURNS TABLE (
 	rank integer,
 	answer text,
@@ -28,7 +49,7 @@ RETURNS TABLE (
 	end_logit real
 )
 AS 'MODULE_PATHNAME', 'bertqa_qa_answers'
-LANGUAGE C STRICT STABLE PARALLEL SAFE COST 100000 ROWS 5;
+LANGUAGE C STABLE PARALLEL SAFE COST 100000 ROWS 5;
 
 -- The model that bertqa.model selects, loading it if needed.
 CREATE FUNCTION qa_model_info()

@@ -1,6 +1,7 @@
 /*
  * pg_answer.c - qa_answer() and qa_answers(): answering a question over a
- * context with the current model and settings.
+ * context with the current model and settings, or those the call passes
+ * as named arguments (pg_call_settings.c).
  */
 #include "pg_bertqa.h"
 
@@ -24,20 +25,23 @@ typedef struct AnsweredQuestion
 
 /*
  * Run the core on (question, context) and copy its n-best list to palloc'd
- * memory.
+ * memory.  The call's settings start at argument 'first_setting'.
  */
 static void
-answer_question(text *question, text *context, AnsweredQuestion *out)
+answer_question(FunctionCallInfo fcinfo, int first_setting, const char *function,
+				AnsweredQuestion *out)
 {
+	int			nest_level = bertqa_apply_call_settings(fcinfo, first_setting, function);
 	BertqaSession *session = bertqa_session();
 	BqQaSettings settings;
 	size_t		question_len;
-	char	   *question_utf8 = bertqa_text_to_utf8(question, &question_len);
+	char	   *question_utf8 = bertqa_text_to_utf8(PG_GETARG_TEXT_PP(0), &question_len);
 	BqQaResult	result = {0};
 	BqError		err;
 
-	out->context = bertqa_text_to_utf8(context, &out->context_len);
+	out->context = bertqa_text_to_utf8(PG_GETARG_TEXT_PP(1), &out->context_len);
 	bertqa_qa_settings(&settings, session->model);
+	bertqa_restore_call_settings(nest_level);
 	bq_error_clear(&err);
 	if (bq_qa_answer(session->model, session->encoder, &settings,
 					 question_utf8, question_len, out->context, out->context_len,
@@ -80,13 +84,15 @@ bertqa_qa_answer(PG_FUNCTION_ARGS)
 	bool		nulls[4] = {false, false, false, false};
 	AnsweredQuestion a;
 
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("qa_answer must be called in a context that accepts a composite result")));
 	tupdesc = BlessTupleDesc(tupdesc);
 
-	answer_question(PG_GETARG_TEXT_PP(0), PG_GETARG_TEXT_PP(1), &a);
+	answer_question(fcinfo, 2, "qa_answer", &a);
 	if (a.decided < 0 || a.decided >= a.count || a.nbest[a.decided].is_null)
 	{
 		double		null_probability = 1.0;
@@ -117,15 +123,18 @@ Datum
 bertqa_qa_answers(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	int32		k = PG_GETARG_INT32(2);
+	int32		k;
 	AnsweredQuestion a;
 
+	InitMaterializedSRF(fcinfo, 0);
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		return (Datum) 0;
+	k = PG_GETARG_INT32(2);
 	if (k < 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("k must be at least 1, not %d", k)));
-	InitMaterializedSRF(fcinfo, 0);
-	answer_question(PG_GETARG_TEXT_PP(0), PG_GETARG_TEXT_PP(1), &a);
+	answer_question(fcinfo, 3, "qa_answers", &a);
 	for (int i = 0; i < a.count && i < k; i++)
 	{
 		Datum		values[7];

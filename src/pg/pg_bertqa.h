@@ -7,6 +7,8 @@
 
 #include "postgres.h"
 
+#include "fmgr.h"
+
 #include "bq_error.h"
 #include "encoder.h"
 #include "model.h"
@@ -38,6 +40,14 @@ BertqaSession *bertqa_session(void);
 
 /* Post-processing settings from the GUCs and the model's own defaults. */
 void		bertqa_qa_settings(BqQaSettings *settings, const BqModel *model);
+
+/*
+ * Apply the settings given as qa_answer()'s or qa_answers()' named
+ * arguments, from argument 'first' on, for the call (pg_call_settings.c);
+ * returns the GUC nesting level to restore.
+ */
+int			bertqa_apply_call_settings(FunctionCallInfo fcinfo, int first, const char *function);
+void		bertqa_restore_call_settings(int nest_level);
 
 /* The interrupt hook the core polls; see pg_errors.c. */
 extern const BqInterrupt bertqa_interrupt;
