@@ -106,6 +106,13 @@ test-debian-sid:
 
 .PHONY: test-debian13 test-debian-sid
 
+# bertqa on a Citus cluster (test/citus/run): a coordinator and two workers
+# with the Citus installed for this PostgreSQL; fails when there is none.
+test-citus: all
+	BERTQA_REQUIRE_CITUS=1 test/citus/run
+
+.PHONY: test-citus
+
 # ---- fuzzing -----------------------------------------------------------------
 # libFuzzer targets (test/fuzz/fuzz_*.c) linked against the core rebuilt
 # with clang, AddressSanitizer and UndefinedBehaviorSanitizer in
