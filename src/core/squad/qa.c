@@ -132,11 +132,11 @@ run_window_batch(BqEncoder *enc, const BqSquadFeatures *f, int32_t first,
 				 int count, int32_t max_seq_len, WindowBatch *wb,
 				 BqQaCollector *collector, const BqInterrupt *intr, BqError *err)
 {
-	const int32_t *ids[QA_WINDOW_BATCH];
-	const int32_t *types[QA_WINDOW_BATCH];
-	float	   *starts[QA_WINDOW_BATCH];
-	float	   *ends[QA_WINDOW_BATCH];
-	int32_t		lengths[QA_WINDOW_BATCH];
+	const int32_t *ids[QA_WINDOW_BATCH] = {0};
+	const int32_t *types[QA_WINDOW_BATCH] = {0};
+	float	   *starts[QA_WINDOW_BATCH] = {0};
+	float	   *ends[QA_WINDOW_BATCH] = {0};
+	int32_t		lengths[QA_WINDOW_BATCH] = {0};
 	int			status;
 
 	for (int b = 0; b < count; b++)
@@ -224,58 +224,104 @@ check_model(const BqModel *model, const BqQaSettings *settings, BqError *err)
 	return BQ_OK;
 }
 
+/* One question over one context: its tokens, windows and candidates. */
+typedef struct QaRun
+{
+	BqTokenList q_tokens;
+	BqTokenList c_tokens;
+	BqSquadFeatures features;
+	BqQaCollector collector;
+	WindowBatch wb;
+} QaRun;
+
+static void
+qa_run_free(QaRun *run)
+{
+	window_batch_free(&run->wb);
+	bq_qa_collector_free(&run->collector);
+	bq_squad_features_free(&run->features);
+	bq_token_list_free(&run->q_tokens);
+	bq_token_list_free(&run->c_tokens);
+}
+
+/*
+ * Tokenize, cut the windows, run the encoder over them and collect their
+ * candidates into run->collector.
+ */
+static int
+qa_run(const BqModel *model, BqEncoder *enc, const BqQaSettings *settings,
+	   const char *question, size_t question_len, const char *context, size_t context_len,
+	   QaRun *run, const BqInterrupt *intr, BqError *err)
+{
+	int			status;
+
+	memset(run, 0, sizeof(*run));
+	status = bq_qa_check_settings(settings, err);
+	if (status == BQ_OK)
+		status = check_model(model, settings, err);
+	if (status == BQ_OK)
+		status = tokenize_input(model, "question", question, question_len,
+								&run->q_tokens, err);
+	if (status == BQ_OK)
+		status = tokenize_input(model, "context", context, context_len,
+								&run->c_tokens, err);
+	if (status == BQ_OK)
+		status = bq_squad_features_build(&run->features, run->q_tokens.tokens,
+										 run->q_tokens.count, run->c_tokens.tokens,
+										 run->c_tokens.count,
+										 bq_tokenizer_pair_template(model->tokenizer),
+										 settings, err);
+	if (status == BQ_OK)
+		status = bq_qa_collector_init(&run->collector, &run->features, settings, err);
+	if (status == BQ_OK && run->features.n_windows > 0)
+		status = window_batch_alloc(&run->wb, settings->max_seq_len, err);
+
+	for (int32_t w = 0; status == BQ_OK && w < run->features.n_windows; w += QA_WINDOW_BATCH)
+	{
+		int32_t		left = run->features.n_windows - w;
+
+		if (bq_interrupted(intr))
+			status = bq_fail(err, BQ_ERR_CANCELLED, "question answering cancelled");
+		else
+			status = run_window_batch(enc, &run->features, w,
+									  left < QA_WINDOW_BATCH ? (int) left : QA_WINDOW_BATCH,
+									  settings->max_seq_len, &run->wb, &run->collector,
+									  intr, err);
+	}
+	return status;
+}
+
 int
 bq_qa_answer(const BqModel *model, BqEncoder *enc, const BqQaSettings *settings,
 			 const char *question, size_t question_len,
 			 const char *context, size_t context_len,
 			 BqQaResult *result, const BqInterrupt *intr, BqError *err)
 {
-	BqTokenList q_tokens = {0};
-	BqTokenList c_tokens = {0};
-	BqSquadFeatures features = {0};
-	BqQaCollector collector = {0};
-	WindowBatch wb = {0};
+	QaRun		run;
 	int			status;
 
 	memset(result, 0, sizeof(*result));
-	status = bq_qa_check_settings(settings, err);
+	status = qa_run(model, enc, settings, question, question_len, context, context_len,
+					&run, intr, err);
 	if (status == BQ_OK)
-		status = check_model(model, settings, err);
-	if (status == BQ_OK)
-		status = tokenize_input(model, "question", question, question_len,
-								&q_tokens, err);
-	if (status == BQ_OK)
-		status = tokenize_input(model, "context", context, context_len,
-								&c_tokens, err);
-	if (status == BQ_OK)
-		status = bq_squad_features_build(&features, q_tokens.tokens, q_tokens.count,
-										 c_tokens.tokens, c_tokens.count,
-										 bq_tokenizer_pair_template(model->tokenizer),
-										 settings, err);
-	if (status == BQ_OK)
-		status = bq_qa_collector_init(&collector, &features, settings, err);
-	if (status == BQ_OK && features.n_windows > 0)
-		status = window_batch_alloc(&wb, settings->max_seq_len, err);
+		status = bq_qa_collector_finish(&run.collector, context, context_len, result, err);
+	qa_run_free(&run);
+	return status;
+}
 
-	for (int32_t w = 0; status == BQ_OK && w < features.n_windows; w += QA_WINDOW_BATCH)
-	{
-		int32_t		left = features.n_windows - w;
+int
+bq_qa_answer_into_pool(const BqModel *model, BqEncoder *enc, const BqQaSettings *settings,
+					   const char *question, size_t question_len,
+					   const char *context, size_t context_len, int64_t key,
+					   BqAnswerPool *pool, const BqInterrupt *intr, BqError *err)
+{
+	QaRun		run;
+	int			status;
 
-		if (bq_interrupted(intr))
-			status = bq_fail(err, BQ_ERR_CANCELLED, "question answering cancelled");
-		else
-			status = run_window_batch(enc, &features, w,
-									  left < QA_WINDOW_BATCH ? (int) left : QA_WINDOW_BATCH,
-									  settings->max_seq_len, &wb, &collector,
-									  intr, err);
-	}
+	status = qa_run(model, enc, settings, question, question_len, context, context_len,
+					&run, intr, err);
 	if (status == BQ_OK)
-		status = bq_qa_collector_finish(&collector, context, context_len, result, err);
-
-	window_batch_free(&wb);
-	bq_qa_collector_free(&collector);
-	bq_squad_features_free(&features);
-	bq_token_list_free(&q_tokens);
-	bq_token_list_free(&c_tokens);
+		status = bq_qa_collector_pool(&run.collector, context, context_len, key, pool, err);
+	qa_run_free(&run);
 	return status;
 }

@@ -90,6 +90,19 @@ int			bq_qa_answer(const BqModel *model, BqEncoder *enc,
 						 BqQaResult *result,
 						 const BqInterrupt *intr, BqError *err);
 
+/* answer_pool.h */
+typedef struct BqAnswerPool BqAnswerPool;
+
+/*
+ * The same run of the model, its candidates offered to 'pool' under 'key'
+ * instead of decided: one context of a question asked over many.
+ */
+int			bq_qa_answer_into_pool(const BqModel *model, BqEncoder *enc,
+								   const BqQaSettings *settings,
+								   const char *question, size_t question_len,
+								   const char *context, size_t context_len, int64_t key,
+								   BqAnswerPool *pool, const BqInterrupt *intr, BqError *err);
+
 void		bq_qa_result_free(BqQaResult *result);
 
 #endif							/* BQ_QA_H */

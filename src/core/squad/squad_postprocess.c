@@ -422,8 +422,8 @@ nbest_softmax(NbestBuilder *b)
  */
 static int
 build_nbest(const BqQaCollector *collector, const char *context,
-			const size_t *byte_start,
-			const size_t *byte_end, NbestBuilder *b, BqError *err)
+			const size_t *byte_start, const size_t *byte_end, bool list_null,
+			NbestBuilder *b, BqError *err)
 {
 	const BqToken *tokens = collector->features->context;
 	size_t		n_best = (size_t) collector->settings->n_best;
@@ -469,7 +469,7 @@ build_nbest(const BqQaCollector *collector, const char *context,
 			continue;
 		nbest_add(b, false, start_char, end_char, from, to, p->start_logit, p->end_logit);
 	}
-	if (!null_listed && collector->settings->allow_no_answer)
+	if (!null_listed && list_null)
 		nbest_add(b, true, 0, 0, 0, 0, collector->null_start_logit,
 				  collector->null_end_logit);
 	return BQ_OK;
@@ -527,22 +527,20 @@ null_only_result(BqQaResult *result, BqError *err)
 	return BQ_OK;
 }
 
-int
-bq_qa_collector_finish(BqQaCollector *collector, const char *context,
-					   size_t context_len, BqQaResult *result, BqError *err)
+/*
+ * Rank the candidates (the null entry among them if 'list_null') and walk
+ * them into 'b'.
+ */
+static int
+rank_candidates(BqQaCollector *collector, const char *context, size_t context_len,
+				bool list_null, NbestBuilder *b, BqError *err)
 {
 	const BqSquadFeatures *f = collector->features;
-	NbestBuilder b;
 	size_t	   *byte_start;
 	size_t	   *byte_end;
 	int			status;
 
-	memset(result, 0, sizeof(*result));
-	if (collector->windows_seen == 0)
-		return null_only_result(result, err);
-
-	/* a model that never says "no answer" lists no null entry either */
-	if (collector->settings->allow_no_answer &&
+	if (list_null &&
 		(status = add_prelim(collector, collector->null_start_logit,
 							 collector->null_end_logit, -1, -1, err)) != BQ_OK)
 		return status;
@@ -558,17 +556,77 @@ bq_qa_collector_finish(BqQaCollector *collector, const char *context,
 	}
 	token_byte_ranges(context, context_len, f->context, f->n_context,
 					  byte_start, byte_end);
-
-	memset(&b, 0, sizeof(b));
-	status = build_nbest(collector, context, byte_start, byte_end, &b, err);
+	memset(b, 0, sizeof(*b));
+	status = build_nbest(collector, context, byte_start, byte_end, list_null, b, err);
 	free(byte_start);
 	free(byte_end);
+	return status;
+}
+
+int
+bq_qa_collector_finish(BqQaCollector *collector, const char *context,
+					   size_t context_len, BqQaResult *result, BqError *err)
+{
+	NbestBuilder b;
+	int			status;
+
+	memset(result, 0, sizeof(*result));
+	if (collector->windows_seen == 0)
+		return null_only_result(result, err);
+
+	/* a model that never says "no answer" lists no null entry either */
+	status = rank_candidates(collector, context, context_len,
+							 collector->settings->allow_no_answer, &b, err);
 	if (status == BQ_OK && b.count == 0)
 		status = null_only_result(result, err); /* no span to give, and no null entry */
 	else if (status == BQ_OK)
 	{
 		nbest_softmax(&b);
 		decide(&b, collector->null_score, collector->settings, result);
+	}
+	nbest_builder_free(&b);
+	return status;
+}
+
+int
+bq_qa_collector_pool(BqQaCollector *collector, const char *context, size_t context_len,
+					 int64_t key, BqAnswerPool *pool, BqError *err)
+{
+	NbestBuilder b;
+	int			status;
+
+	pool->contexts++;
+	if (collector->windows_seen == 0)
+		return BQ_OK;
+	bq_answer_pool_add_null(pool, key, collector->null_start_logit, collector->null_end_logit);
+	/* every span the walk lists: the pool places the null entry itself */
+	status = rank_candidates(collector, context, context_len, false, &b, err);
+	for (size_t i = 0; status == BQ_OK && i < b.count; i++)
+	{
+		const BqQaCandidate *c = &b.entries[i];
+		BqPoolSpan	span = {
+			.start_logit = b.start_logits[i],
+			.end_logit = b.end_logits[i],
+			.key = key,
+			.rank = (int32_t) i,
+			.start_char = c->start_char,
+			.end_char = c->end_char,
+			.text = malloc(c->end_byte - c->start_byte + 1),
+			.text_len = c->end_byte - c->start_byte,
+			.dedup = b.keys[i],
+			.dedup_len = b.key_lens[i],
+		};
+
+		b.keys[i] = NULL;
+		if (span.text == NULL)
+		{
+			free(span.dedup);
+			status = bq_fail(err, BQ_ERR_NOMEM, "out of memory for an answer text");
+			break;
+		}
+		memcpy(span.text, context + c->start_byte, span.text_len);
+		span.text[span.text_len] = '\0';
+		status = bq_answer_pool_add_span(pool, &span, err);
 	}
 	nbest_builder_free(&b);
 	return status;

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "answer_pool.h"
 #include "bq_error.h"
 #include "qa.h"
 #include "squad_features.h"
@@ -73,6 +74,15 @@ int			bq_qa_collect_window(BqQaCollector *collector, int32_t w,
 int			bq_qa_collector_finish(BqQaCollector *collector,
 								   const char *context, size_t context_len,
 								   BqQaResult *result, BqError *err);
+
+/*
+ * Offer this context's candidates to 'pool' under 'key': its null score
+ * and the spans its own n-best walk would list with no null entry among
+ * them (the pool ranks the null entry over all contexts).
+ */
+int			bq_qa_collector_pool(BqQaCollector *collector, const char *context,
+								 size_t context_len, int64_t key, BqAnswerPool *pool,
+								 BqError *err);
 
 /*
  * Sort 'n' logits by value, highest first, ties in index order (NaN last)
