@@ -51,6 +51,57 @@ RETURNS TABLE (
 AS 'MODULE_PATHNAME', 'bertqa_qa_answers'
 LANGUAGE C STABLE PARALLEL SAFE COST 100000 ROWS 5;
 
+-- The best answer to one question over the contexts of many rows, as if
+-- they were one long document whose windows never cross a row: every
+-- row's candidate spans ranked together by start + end logit, the null
+-- score the smallest over all windows, then run_squad.py's n-best,
+-- softmax and threshold.  'key' names the row the answer came from; ties
+-- in score rank by key.  Over one row it is qa_answer's result.  Rows with
+-- a NULL question or context are skipped; NULL over no rows.
+CREATE TYPE qa_best_result AS (
+	answer text,
+	answer_start integer,
+	answer_end integer,
+	score double precision,
+	key bigint
+);
+
+CREATE FUNCTION qa_best_answer_step(internal, question text, context text, key bigint)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'bertqa_best_answer_step'
+LANGUAGE C STABLE PARALLEL SAFE COST 100000;
+
+CREATE FUNCTION qa_best_answer_combine(internal, internal)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'bertqa_best_answer_combine'
+LANGUAGE C STABLE PARALLEL SAFE;
+
+CREATE FUNCTION qa_best_answer_serialize(internal)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'bertqa_best_answer_serialize'
+LANGUAGE C STRICT STABLE PARALLEL SAFE;
+
+CREATE FUNCTION qa_best_answer_deserialize(bytea, internal)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'bertqa_best_answer_deserialize'
+LANGUAGE C STRICT STABLE PARALLEL SAFE;
+
+CREATE FUNCTION qa_best_answer_final(internal)
+RETURNS qa_best_result
+AS 'MODULE_PATHNAME', 'bertqa_best_answer_final'
+LANGUAGE C STABLE PARALLEL SAFE;
+
+CREATE AGGREGATE qa_best_answer(question text, context text, key bigint) (
+	SFUNC = qa_best_answer_step,
+	STYPE = internal,
+	SSPACE = 100000,
+	FINALFUNC = qa_best_answer_final,
+	COMBINEFUNC = qa_best_answer_combine,
+	SERIALFUNC = qa_best_answer_serialize,
+	DESERIALFUNC = qa_best_answer_deserialize,
+	PARALLEL = SAFE
+);
+
 -- The model that bertqa.model selects, loading it if needed.
 CREATE FUNCTION qa_model_info()
 RETURNS TABLE (

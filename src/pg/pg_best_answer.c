@@ -1,0 +1,247 @@
+/*
+ * pg_best_answer.c - the aggregate qa_best_answer(question, context, key):
+ * the best answer to one question over the contexts of many rows, by the
+ * rule of answer_pool.h, and the key of the row it came from.
+ *
+ * The state is the core's answer pool (malloc'd, freed with the
+ * aggregate's memory context) plus the question; partial states of
+ * parallel workers travel serialized and merge in the leader.
+ */
+#include "pg_bertqa.h"
+
+#include "access/htup_details.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+
+#include "answer_pool.h"
+
+PG_FUNCTION_INFO_V1(bertqa_best_answer_step);
+PG_FUNCTION_INFO_V1(bertqa_best_answer_combine);
+PG_FUNCTION_INFO_V1(bertqa_best_answer_serialize);
+PG_FUNCTION_INFO_V1(bertqa_best_answer_deserialize);
+PG_FUNCTION_INFO_V1(bertqa_best_answer_final);
+
+typedef struct BestAnswerState
+{
+	BqAnswerPool pool;
+	char	   *question;		/* UTF-8, the first row's */
+	size_t		question_len;
+	MemoryContextCallback free_pool;
+} BestAnswerState;
+
+static void
+free_pool(void *arg)
+{
+	bq_answer_pool_free(&((BestAnswerState *) arg)->pool);
+}
+
+/* The aggregate's memory context; ERROR outside an aggregate. */
+static MemoryContext
+aggregate_context(FunctionCallInfo fcinfo)
+{
+	MemoryContext context;
+
+	if (!AggCheckCallContext(fcinfo, &context))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("qa_best_answer's support functions run only inside the aggregate")));
+	return context;
+}
+
+/* A new state in the aggregate's context, its pool freed with it. */
+static BestAnswerState *
+new_state(MemoryContext context, int32 n_best)
+{
+	BestAnswerState *state = MemoryContextAllocZero(context, sizeof(BestAnswerState));
+
+	bq_answer_pool_init(&state->pool, n_best);
+	state->free_pool.func = free_pool;
+	state->free_pool.arg = state;
+	MemoryContextRegisterResetCallback(context, &state->free_pool);
+	return state;
+}
+
+/*
+ * qa_best_answer's transition: answer one row's context into the pool.
+ * Rows with a NULL question or context are skipped; every other row must
+ * ask the same question.
+ */
+Datum
+bertqa_best_answer_step(PG_FUNCTION_ARGS)
+{
+	MemoryContext context = aggregate_context(fcinfo);
+	BestAnswerState *state = PG_ARGISNULL(0) ? NULL : (BestAnswerState *) PG_GETARG_POINTER(0);
+	BertqaSession *session;
+	BqQaSettings settings;
+	char	   *question;
+	size_t		question_len;
+	char	   *context_utf8;
+	size_t		context_len;
+	BqError		err;
+
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		PG_RETURN_POINTER(state);
+	if (PG_ARGISNULL(3))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("qa_best_answer's key must not be NULL where the context is not")));
+	session = bertqa_session();
+	bertqa_qa_settings(&settings, session->model);
+	question = bertqa_text_to_utf8(PG_GETARG_TEXT_PP(1), &question_len);
+	if (state == NULL)
+	{
+		state = new_state(context, settings.n_best);
+		state->question = MemoryContextAlloc(context, question_len + 1);
+		memcpy(state->question, question, question_len);
+		state->question[question_len] = '\0';
+		state->question_len = question_len;
+	}
+	else if (question_len != state->question_len ||
+			 memcmp(question, state->question, question_len) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("qa_best_answer asks one question over many rows; rows differ in it")));
+	context_utf8 = bertqa_text_to_utf8(PG_GETARG_TEXT_PP(2), &context_len);
+	bq_error_clear(&err);
+	if (bq_qa_answer_into_pool(session->model, session->encoder, &settings,
+							   state->question, state->question_len, context_utf8, context_len,
+							   PG_GETARG_INT64(3), &state->pool, &bertqa_interrupt, &err) != BQ_OK)
+		bertqa_report_error(&err, NULL);
+	PG_RETURN_POINTER(state);
+}
+
+/* Two partial states (parallel workers' rows) into one. */
+Datum
+bertqa_best_answer_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext context = aggregate_context(fcinfo);
+	BestAnswerState *into = PG_ARGISNULL(0) ? NULL : (BestAnswerState *) PG_GETARG_POINTER(0);
+	BestAnswerState *from = PG_ARGISNULL(1) ? NULL : (BestAnswerState *) PG_GETARG_POINTER(1);
+	BqError		err;
+
+	if (from == NULL)
+		PG_RETURN_POINTER(into);
+	if (into == NULL)
+	{
+		into = new_state(context, from->pool.n_best);
+		into->question = MemoryContextAlloc(context, from->question_len + 1);
+		memcpy(into->question, from->question, from->question_len + 1);
+		into->question_len = from->question_len;
+	}
+	else if (into->question_len != from->question_len ||
+			 memcmp(into->question, from->question, into->question_len) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("qa_best_answer asks one question over many rows; rows differ in it")));
+	if (bq_answer_pool_merge(&into->pool, &from->pool, &err) != BQ_OK)
+		bertqa_report_error(&err, NULL);
+	PG_RETURN_POINTER(into);
+}
+
+/* A partial state as bytea: the question, then the pool. */
+Datum
+bertqa_best_answer_serialize(PG_FUNCTION_ARGS)
+{
+	BestAnswerState *state = (BestAnswerState *) PG_GETARG_POINTER(0);
+	uint32		question_len = (uint32) state->question_len;
+	char	   *pool;
+	size_t		pool_len;
+	bytea	   *out;
+	BqError		err;
+
+	(void) aggregate_context(fcinfo);
+	if (bq_answer_pool_serialize(&state->pool, &pool, &pool_len, &err) != BQ_OK)
+		bertqa_report_error(&err, NULL);
+	out = palloc(VARHDRSZ + sizeof(question_len) + question_len + pool_len);
+	SET_VARSIZE(out, VARHDRSZ + sizeof(question_len) + question_len + pool_len);
+	memcpy(VARDATA(out), &question_len, sizeof(question_len));
+	memcpy(VARDATA(out) + sizeof(question_len), state->question, question_len);
+	memcpy(VARDATA(out) + sizeof(question_len) + question_len, pool, pool_len);
+	free(pool);
+	PG_RETURN_BYTEA_P(out);
+}
+
+Datum
+bertqa_best_answer_deserialize(PG_FUNCTION_ARGS)
+{
+	MemoryContext context = aggregate_context(fcinfo);
+	bytea	   *in = PG_GETARG_BYTEA_PP(0);
+	const char *data = VARDATA_ANY(in);
+	size_t		len = VARSIZE_ANY_EXHDR(in);
+	uint32		question_len;
+	BestAnswerState *state;
+	BqError		err;
+
+	if (len < sizeof(question_len))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("a qa_best_answer partial state is truncated")));
+	memcpy(&question_len, data, sizeof(question_len));
+	if (question_len > len - sizeof(question_len))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("a qa_best_answer partial state is truncated")));
+	state = new_state(context, 1);
+	if (bq_answer_pool_deserialize(&state->pool, data + sizeof(question_len) + question_len,
+								   len - sizeof(question_len) - question_len, &err) != BQ_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("a qa_best_answer partial state is malformed: %s", err.message)));
+	state->question = MemoryContextAlloc(context, question_len + 1);
+	memcpy(state->question, data + sizeof(question_len), question_len);
+	state->question[question_len] = '\0';
+	state->question_len = question_len;
+	PG_RETURN_POINTER(state);
+}
+
+/*
+ * qa_best_answer's result: the decided answer over all rows, its 1-based
+ * positions in its row's context, its score (the probability over the
+ * merged n-best list) and its row's key; when the decision is "no
+ * answer", NULL answer, positions and key, and the null entry's score.
+ * NULL over no rows.
+ */
+Datum
+bertqa_best_answer_final(PG_FUNCTION_ARGS)
+{
+	BestAnswerState *state = PG_ARGISNULL(0) ? NULL : (BestAnswerState *) PG_GETARG_POINTER(0);
+	BertqaSession *session;
+	BqQaSettings settings;
+	BqPoolResult result;
+	TupleDesc	tupdesc;
+	Datum		values[5];
+	bool		nulls[5] = {true, true, true, false, true};
+	const BqPoolAnswer *a;
+	BqError		err;
+
+	if (state == NULL)
+		PG_RETURN_NULL();
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("qa_best_answer must be called in a context that accepts a composite result")));
+	tupdesc = BlessTupleDesc(tupdesc);
+	session = bertqa_session();
+	bertqa_qa_settings(&settings, session->model);
+	if (bq_answer_pool_finish(&state->pool, &settings, &result, &err) != BQ_OK)
+		bertqa_report_error(&err, NULL);
+	if (result.answer < 0)
+	{
+		bq_pool_result_free(&result);
+		PG_RETURN_NULL();
+	}
+	a = &result.nbest[result.answer];
+	values[3] = Float8GetDatum(a->probability);
+	if (!a->is_null)
+	{
+		values[0] = PointerGetDatum(bertqa_utf8_to_text(a->text, a->text_len));
+		values[1] = Int32GetDatum(a->start_char + 1);
+		values[2] = Int32GetDatum(a->end_char + 1);
+		values[4] = Int64GetDatum(a->key);
+		nulls[0] = nulls[1] = nulls[2] = nulls[4] = false;
+	}
+	bq_pool_result_free(&result);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
