@@ -102,6 +102,32 @@ CREATE AGGREGATE qa_best_answer(question text, context text, key bigint) (
 	PARALLEL = SAFE
 );
 
+-- The n-best list merged over an array of contexts, as qa_best_answer
+-- merges rows: each entry with the 1-based index of its context; settings
+-- as arguments as for qa_answers.  NULL elements are skipped; NULL
+-- question, contexts or k: no rows.
+CREATE FUNCTION qa_best_answers(question text, contexts text[], k integer DEFAULT 5,
+	null_threshold double precision DEFAULT NULL,
+	max_answer_len integer DEFAULT NULL,
+	max_seq_len integer DEFAULT NULL,
+	doc_stride integer DEFAULT NULL,
+	max_query_len integer DEFAULT NULL,
+	n_best integer DEFAULT NULL,
+	"precision" text DEFAULT NULL,
+	allow_no_answer boolean DEFAULT NULL)
+RETURNS TABLE (
+	rank integer,
+	context integer,
+	answer text,
+	answer_start integer,
+	answer_end integer,
+	score double precision,
+	start_logit real,
+	end_logit real
+)
+AS 'MODULE_PATHNAME', 'bertqa_best_answers'
+LANGUAGE C STABLE PARALLEL SAFE COST 100000 ROWS 5;
+
 -- The model that bertqa.model selects, loading it if needed.
 CREATE FUNCTION qa_model_info()
 RETURNS TABLE (

@@ -98,6 +98,35 @@ SET bertqa.null_threshold = -28.5;
 SELECT * FROM many_rows;
 RESET bertqa.null_threshold;
 
+-- qa_best_answers over an array: with one context, qa_answers' list; with
+-- several, a list holding the aggregate's decision at its row's index.
+SELECT count(*) AS questions,
+	   count(*) FILTER (WHERE NOT EXISTS (
+		   SELECT rank, answer, answer_start, answer_end, score, start_logit, end_logit
+		   FROM qa_answers(e.question, e.context, 1000)
+		   EXCEPT
+		   SELECT rank, answer, answer_start, answer_end, score, start_logit, end_logit
+		   FROM qa_best_answers(e.question, ARRAY[e.context], 1000) b WHERE b.context = 1)
+		   AND (SELECT count(*) FROM qa_answers(e.question, e.context, 1000)) =
+			   (SELECT count(*) FROM qa_best_answers(e.question, ARRAY[e.context], 1000))) AS same
+FROM (SELECT * FROM ex WHERE n % 6 = 0 LIMIT 200) e;
+SELECT count(*) AS cases,
+	   count(*) FILTER (WHERE EXISTS (
+		   SELECT FROM qa_best_answers(c.question, c.contexts, 1000) b
+		   WHERE (b.answer, b.answer_start, b.answer_end, b.score)
+				 IS NOT DISTINCT FROM (g.answer, g.answer_start, g.answer_end, g.score)
+			 AND (g.key IS NULL OR c.keys[b.context] = g.key))) AS decision_listed
+FROM (SELECT case_id, question, array_agg(context ORDER BY key) AS contexts,
+			 array_agg(key ORDER BY key) AS keys
+	  FROM cases GROUP BY case_id, question) c
+JOIN (SELECT case_id, (qa_best_answer(question, context, key)).* FROM cases GROUP BY case_id) g
+	USING (case_id);
+-- Settings as arguments; NULL elements skipped; NULL arguments: no rows.
+SELECT rank, context, answer FROM qa_best_answers('Who ruled?',
+	ARRAY['Richard ruled Normandy.', NULL, 'Rollo was its first duke.'], 3, max_answer_len => 1);
+SELECT count(*) AS no_rows FROM qa_best_answers('Who ruled?', NULL::text[]);
+SELECT * FROM qa_best_answers('Who ruled?', ARRAY['x'], 0);
+
 -- NULL contexts and questions are skipped; no rows, or only skipped ones: NULL.
 SELECT (qa_best_answer('Who ruled?', c, k)).*
 FROM (VALUES (1, 'Richard ruled Normandy.'), (2, NULL), (3, 'Rollo was its first duke.')) v(k, c);

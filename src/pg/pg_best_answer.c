@@ -1,7 +1,9 @@
 /*
  * pg_best_answer.c - the aggregate qa_best_answer(question, context, key):
  * the best answer to one question over the contexts of many rows, by the
- * rule of answer_pool.h, and the key of the row it came from.
+ * rule of answer_pool.h, and the key of the row it came from; and
+ * qa_best_answers(question, contexts[], k), the merged n-best list over an
+ * array of contexts.
  *
  * The state is the core's answer pool (malloc'd, freed with the
  * aggregate's memory context) plus the question; partial states of
@@ -12,6 +14,8 @@
 #include "access/htup_details.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "catalog/pg_type.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
@@ -22,6 +26,7 @@ PG_FUNCTION_INFO_V1(bertqa_best_answer_combine);
 PG_FUNCTION_INFO_V1(bertqa_best_answer_serialize);
 PG_FUNCTION_INFO_V1(bertqa_best_answer_deserialize);
 PG_FUNCTION_INFO_V1(bertqa_best_answer_final);
+PG_FUNCTION_INFO_V1(bertqa_best_answers);
 
 typedef struct BestAnswerState
 {
@@ -244,4 +249,104 @@ bertqa_best_answer_final(PG_FUNCTION_ARGS)
 	}
 	bq_pool_result_free(&result);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+/*
+ * qa_best_answers(question, contexts, k, settings...): the first k entries
+ * of the n-best list merged over the array's contexts, each with the
+ * 1-based index of its context (the null entry's: where the smallest null
+ * score came from).  NULL elements are skipped; NULL question, contexts or
+ * k give no rows.
+ */
+Datum
+bertqa_best_answers(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ArrayType  *contexts;
+	Datum	   *elements;
+	bool	   *null_elements;
+	int			n_elements;
+	int32		k;
+	int			nest_level;
+	BertqaSession *session;
+	BqQaSettings settings;
+	char	   *question;
+	size_t		question_len;
+	BqAnswerPool pool;
+	BqPoolResult result = {0};
+	BqError		err;
+	int			status = BQ_OK;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		return (Datum) 0;
+	k = PG_GETARG_INT32(2);
+	if (k < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("k must be at least 1, not %d", k)));
+	contexts = PG_GETARG_ARRAYTYPE_P(1);
+	if (ARR_NDIM(contexts) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("qa_best_answers takes a one-dimensional array of contexts")));
+	deconstruct_array(contexts, TEXTOID, -1, false, TYPALIGN_INT, &elements, &null_elements,
+					  &n_elements);
+
+	nest_level = bertqa_apply_call_settings(fcinfo, 3, "qa_best_answers");
+	session = bertqa_session();
+	bertqa_qa_settings(&settings, session->model);
+	bertqa_restore_call_settings(nest_level);
+	question = bertqa_text_to_utf8(PG_GETARG_TEXT_PP(0), &question_len);
+
+	bq_answer_pool_init(&pool, settings.n_best);
+	bq_error_clear(&err);
+	PG_TRY();
+	{
+		for (int i = 0; status == BQ_OK && i < n_elements; i++)
+		{
+			char	   *context;
+			size_t		context_len;
+
+			if (null_elements[i])
+				continue;
+			context = bertqa_text_to_utf8(DatumGetTextPP(elements[i]), &context_len);
+			status = bq_qa_answer_into_pool(session->model, session->encoder, &settings,
+											question, question_len, context, context_len,
+											ARR_LBOUND(contexts)[0] + i, &pool,
+											&bertqa_interrupt, &err);
+		}
+		if (status == BQ_OK)
+			status = bq_answer_pool_finish(&pool, &settings, &result, &err);
+		if (status != BQ_OK)
+			bertqa_report_error(&err, NULL);
+		for (size_t i = 0; i < result.count && i < (size_t) k; i++)
+		{
+			const BqPoolAnswer *a = &result.nbest[i];
+			Datum		values[8];
+			bool		nulls[8] = {false, false, false, false, false, false, false, false};
+
+			values[0] = Int32GetDatum((int32) i + 1);
+			values[1] = Int32GetDatum((int32) a->key);
+			if (a->is_null)
+				nulls[2] = nulls[3] = nulls[4] = true;
+			else
+			{
+				values[2] = PointerGetDatum(bertqa_utf8_to_text(a->text, a->text_len));
+				values[3] = Int32GetDatum(a->start_char + 1);
+				values[4] = Int32GetDatum(a->end_char + 1);
+			}
+			values[5] = Float8GetDatum(a->probability);
+			values[6] = Float4GetDatum((float4) a->start_logit);
+			values[7] = Float4GetDatum((float4) a->end_logit);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+	}
+	PG_FINALLY();
+	{
+		bq_pool_result_free(&result);
+		bq_answer_pool_free(&pool);
+	}
+	PG_END_TRY();
+	return (Datum) 0;
 }
