@@ -116,6 +116,45 @@ sys.exit(not (a["answer"] == best["text"] and all(e["start"] is not None for e i
 $BQ answer --model $MODEL --question "?" --context "c" --allow-no-answer maybe 2>"$tmp/allow.err"
 check "--allow-no-answer takes true or false" test $? = 2
 
+# Several contexts: one long document (the rule of SQL's qa_best_answer).
+# Over one context it is the single-context answer; over several the
+# answer is its context's text at its offsets, and --contexts gives what
+# the same --context options give.
+ctx_a="The Eiffel Tower is in Paris. It opened in 1889."
+ctx_b="Big Ben is a clock tower in London, finished in 1859."
+printf '{"text": "%s"}\n' "$ctx_a" >"$tmp/one_context.jsonl"
+printf '{"text": "%s"}\n{"text": "%s"}\n' "$ctx_a" "$ctx_b" >"$tmp/contexts.jsonl"
+$BQ answer --model $MODEL --question "Where is the tower?" --context "$ctx_a" --top-k 100 >"$tmp/single.json"
+$BQ answer --model $MODEL --question "Where is the tower?" --contexts "$tmp/one_context.jsonl" \
+	--top-k 100 >"$tmp/pooled.json"
+check "answer over one context from --contexts: the single-context answer and list" python3 -c '
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+keys = ("answer", "start", "end", "score", "null_score_diff")
+entry = ("text", "start", "end", "probability", "start_logit", "end_logit")
+sys.exit(not (all(a[k] == b[k] for k in keys) and len(a["nbest"]) == len(b["nbest"])
+              and all(x[k] == y[k] for x, y in zip(a["nbest"], b["nbest"]) for k in entry)
+              and b["context"] in (0, None)))
+' "$tmp/single.json" "$tmp/pooled.json"
+$BQ answer --model $MODEL --question "When did the tower open?" --context "$ctx_a" --context "$ctx_b" \
+	--top-k 100 >"$tmp/two.json"
+check "answer over two contexts: every entry is its context's text at its offsets" python3 -c '
+import json, sys
+ctx = sys.argv[2:4]
+a = json.load(open(sys.argv[1]))
+spans = [e for e in a["nbest"] if e["start"] is not None]
+sys.exit(not (a["answer"] == ctx[a["context"]][a["start"]:a["end"]]
+              and all(e["text"] == ctx[e["context"]][e["start"]:e["end"]] for e in spans)
+              and {e["context"] for e in spans} == {0, 1}
+              and abs(sum(e["probability"] for e in a["nbest"]) - 1) < 1e-9))
+' "$tmp/two.json" "$ctx_a" "$ctx_b"
+$BQ answer --model $MODEL --question "When did the tower open?" --contexts "$tmp/contexts.jsonl" \
+	--top-k 100 >"$tmp/two_file.json"
+check "--contexts gives what the same --context options give" cmp -s "$tmp/two.json" "$tmp/two_file.json"
+printf '{"text": "fine"}\n[1, 2]\n' >"$tmp/bad_contexts.jsonl"
+$BQ answer --model $MODEL --question "?" --contexts "$tmp/bad_contexts.jsonl" 2>"$tmp/bad_contexts.err"
+check "a bad --contexts line is bad input, named" sh -c "test $? = 2 && grep -q 'line 2' '$tmp/bad_contexts.err'"
+
 # squad: the fixtures' SQuAD cases as SQuAD files; every output file equals
 # run_squad.py's (predictions, n-best lists, null odds, no-answer
 # probabilities).
