@@ -6,7 +6,12 @@ CREATE TYPE qa_result AS (
 	answer text,
 	answer_start integer,
 	answer_end integer,
-	score double precision
+	score double precision,
+	-- comparable across rows: the best span's start + end logit, and the
+	-- null score less it, which bertqa.null_threshold is compared with
+	-- (both NULL when the context gives no span)
+	best_span_score double precision,
+	null_score_diff double precision
 );
 
 -- The decided answer to 'question' in 'context'; NULL answer when the model
@@ -63,7 +68,9 @@ CREATE TYPE qa_best_result AS (
 	answer_start integer,
 	answer_end integer,
 	score double precision,
-	key bigint
+	key bigint,
+	best_span_score double precision,	-- as qa_result's, over all the rows
+	null_score_diff double precision
 );
 
 CREATE FUNCTION qa_best_answer_step(internal, question text, context text, key bigint)

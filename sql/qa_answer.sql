@@ -81,7 +81,8 @@ SELECT answer FROM qa_answer('Where is the tower?', 'The Eiffel Tower is in Pari
 -- LATERAL over a table, and INSERT ... SELECT.
 CREATE TABLE docs (id int, body text);
 INSERT INTO docs SELECT row_number() OVER (), context FROM reference_cases, generate_series(1, 2);
-CREATE TABLE answers (doc_id int, answer text, answer_start int, answer_end int, score float8);
+CREATE TABLE answers (doc_id int, answer text, answer_start int, answer_end int, score float8,
+	best_span_score float8, null_score_diff float8);
 INSERT INTO answers SELECT d.id, a.* FROM docs d, LATERAL qa_answer('Where?', d.body) a;
 SELECT count(*), count(answer) FROM answers;
 SELECT bool_and(substr(d.body, a.answer_start, a.answer_end - a.answer_start) = a.answer)

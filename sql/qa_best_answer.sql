@@ -14,8 +14,10 @@ SELECT count(*) AS questions, (SELECT count(*) FROM paras) AS paragraphs FROM ex
 CREATE TEMP VIEW one_row AS
 SELECT count(*) AS questions,
 	   count(*) FILTER (WHERE a.answer IS NULL) AS unanswered,
-	   count(*) FILTER (WHERE (b.answer, b.answer_start, b.answer_end, b.score)
-							  IS NOT DISTINCT FROM (a.answer, a.answer_start, a.answer_end, a.score)
+	   count(*) FILTER (WHERE (b.answer, b.answer_start, b.answer_end, b.score,
+							   b.best_span_score, b.null_score_diff)
+							  IS NOT DISTINCT FROM (a.answer, a.answer_start, a.answer_end, a.score,
+													a.best_span_score, a.null_score_diff)
 						 AND b.key IS NOT DISTINCT FROM CASE WHEN a.answer IS NOT NULL THEN e.n END) AS same
 FROM (SELECT * FROM ex WHERE n % 6 = 0 LIMIT 200) e,
 	 LATERAL qa_answer(e.question, e.context) a,
@@ -97,6 +99,17 @@ SELECT * FROM many_rows;
 SET bertqa.null_threshold = -28.5;
 SELECT * FROM many_rows;
 RESET bertqa.null_threshold;
+
+-- The scores that compare across rows: over several rows the best span's
+-- score is the best of the rows' own, and the null score (best span's
+-- score + null_score_diff) the smallest of theirs.
+SELECT count(*) AS cases,
+	   count(*) FILTER (WHERE g.best_span_score = r.best_span_score
+						 AND abs(g.null_score_diff - (r.null_score - r.best_span_score)) < 1e-9) AS consistent
+FROM (SELECT case_id, (qa_best_answer(question, context, key)).* FROM cases GROUP BY case_id) g
+JOIN (SELECT x.case_id, max(a.best_span_score) AS best_span_score,
+			 min(a.best_span_score + a.null_score_diff) AS null_score
+	  FROM cases x, LATERAL qa_answer(x.question, x.context) a GROUP BY x.case_id) r USING (case_id);
 
 -- qa_best_answers over an array: with one context, qa_answers' list; with
 -- several, a list holding the aggregate's decision at its row's index.

@@ -19,6 +19,7 @@ typedef struct AnsweredQuestion
 	BqQaCandidate *nbest;		/* [count], best first */
 	int			count;
 	int			decided;		/* index of the decided answer */
+	double		null_score_diff;	/* null score - best span's */
 	const char *context;		/* UTF-8, what the positions count in */
 	size_t		context_len;
 } AnsweredQuestion;
@@ -54,6 +55,7 @@ answer_question(FunctionCallInfo fcinfo, int first_setting, const char *function
 	/* Copy out of malloc'd memory before anything below can throw. */
 	out->count = (int) result.count;
 	out->decided = result.answer;
+	out->null_score_diff = result.null_score_diff;
 	out->nbest = palloc(sizeof(BqQaCandidate) * Max(out->count, 1));
 	if (out->count > 0)
 		memcpy(out->nbest, result.nbest, sizeof(BqQaCandidate) * out->count);
@@ -74,14 +76,16 @@ answer_text(const AnsweredQuestion *a, int i)
 /*
  * qa_answer(question, context) -> qa_result: the decided answer; when the
  * model finds none, answer and positions are NULL and score is the
- * probability of "no answer".
+ * probability of "no answer".  best_span_score and null_score_diff say
+ * why, in terms that compare across contexts: the best span's logit sum
+ * and the null score less it (NULL without a span).
  */
 Datum
 bertqa_qa_answer(PG_FUNCTION_ARGS)
 {
 	TupleDesc	tupdesc;
-	Datum		values[4];
-	bool		nulls[4] = {false, false, false, false};
+	Datum		values[6];
+	bool		nulls[6] = {false, false, false, false, true, true};
 	AnsweredQuestion a;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
@@ -111,6 +115,16 @@ bertqa_qa_answer(PG_FUNCTION_ARGS)
 		values[1] = Int32GetDatum(best->start_char + 1);
 		values[2] = Int32GetDatum(best->end_char + 1);
 		values[3] = Float8GetDatum(best->probability);
+	}
+	for (int i = 0; i < a.count; i++)
+	{
+		if (!a.nbest[i].is_null)
+		{
+			values[4] = Float8GetDatum((double) a.nbest[i].start_logit + (double) a.nbest[i].end_logit);
+			values[5] = Float8GetDatum(a.null_score_diff);
+			nulls[4] = nulls[5] = false;
+			break;
+		}
 	}
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }

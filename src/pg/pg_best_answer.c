@@ -206,7 +206,8 @@ bertqa_best_answer_deserialize(PG_FUNCTION_ARGS)
  * positions in its row's context, its score (the probability over the
  * merged n-best list) and its row's key; when the decision is "no
  * answer", NULL answer, positions and key, and the null entry's score.
- * NULL over no rows.
+ * Then the best span's logit sum and the null score less it, as
+ * qa_answer's.  NULL over no rows.
  */
 Datum
 bertqa_best_answer_final(PG_FUNCTION_ARGS)
@@ -216,8 +217,8 @@ bertqa_best_answer_final(PG_FUNCTION_ARGS)
 	BqQaSettings settings;
 	BqPoolResult result;
 	TupleDesc	tupdesc;
-	Datum		values[5];
-	bool		nulls[5] = {true, true, true, false, true};
+	Datum		values[7];
+	bool		nulls[7] = {true, true, true, false, true, true, true};
 	const BqPoolAnswer *a;
 	BqError		err;
 
@@ -246,6 +247,16 @@ bertqa_best_answer_final(PG_FUNCTION_ARGS)
 		values[2] = Int32GetDatum(a->end_char + 1);
 		values[4] = Int64GetDatum(a->key);
 		nulls[0] = nulls[1] = nulls[2] = nulls[4] = false;
+	}
+	for (size_t i = 0; i < result.count; i++)
+	{
+		if (!result.nbest[i].is_null)
+		{
+			values[5] = Float8GetDatum(result.nbest[i].start_logit + result.nbest[i].end_logit);
+			values[6] = Float8GetDatum(result.null_score_diff);
+			nulls[5] = nulls[6] = false;
+			break;
+		}
 	}
 	bq_pool_result_free(&result);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
