@@ -32,6 +32,7 @@ typedef struct BertqaSession
 	BqModel    *model;
 	BqEncoder  *encoder;		/* NULL until made for the current precision */
 	BqPrecision requested;		/* the bertqa.precision 'encoder' was made for */
+	int			threads;		/* and the bertqa.threads */
 	bool		bundled;		/* the test model installed with the extension */
 } BertqaSession;
 

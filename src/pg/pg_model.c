@@ -128,20 +128,25 @@ unload_model(void)
 }
 
 /*
- * Make the session's encoder for bertqa.precision unless it has one.
+ * Make the session's encoder for bertqa.precision and bertqa.threads
+ * unless it has one: oneDNN lays out a product's work for the threads
+ * there are when its primitive is made, so an encoder made for one thread
+ * would keep running on one.
  */
 static void
 prepare_encoder(void)
 {
 	BqError		err;
 
-	if (session.encoder != NULL && session.requested == (BqPrecision) bertqa_precision)
+	if (session.encoder != NULL && session.requested == (BqPrecision) bertqa_precision &&
+		session.threads == bertqa_threads)
 		return;
 	bq_encoder_free(session.encoder);
 	session.encoder = bq_encoder_new(session.model, (BqPrecision) bertqa_precision, &err);
 	if (session.encoder == NULL)
 		bertqa_report_error(&err, "could not prepare the bertqa encoder");
 	session.requested = (BqPrecision) bertqa_precision;
+	session.threads = bertqa_threads;
 }
 
 /*
