@@ -18,6 +18,10 @@ nothing to compare; both are left out.
       its JSON against the reference, and that the answer and every n-best
       entry are the context's text at their offsets (code points, end
       exclusive), on the hand-made cases too
+  squad_reference.py pooled FIXTURE BERTQA [ARGS...]
+      runs 'BERTQA answer' on every case twice, with --context and with the
+      context as a one-line --contexts file (the rule over many contexts),
+      and checks that both give the same decision and n-best list exactly
 
 Prints one line per failed rule on stderr and exits 1 if any failed.
 """
@@ -180,10 +184,48 @@ def check_answer(fixture, command):
                          ("null_score_diff equal", 100.0)]) and spans_ok
 
 
+def answer_args(command, case, context_args):
+    """'bertqa answer' on a case with its settings."""
+    s = case["settings"]
+    return command[:1] + ["answer"] + command[1:] + [
+        "--question", case["question"]] + context_args + ["--top-k", "100",
+        "--max-seq-len", str(s["max_seq_length"]), "--doc-stride", str(s["doc_stride"]),
+        "--max-query-len", str(s["max_query_length"]),
+        "--max-answer-len", str(s["max_answer_length"]), "--n-best", str(s["n_best_size"])]
+
+
+def check_pooled(fixture, command):
+    import os
+    import tempfile
+
+    cases = [c for c in fixture_cases(fixture) if "\0" not in c["context"] + c["question"]]
+    keys = ("answer", "start", "end", "score", "null_score_diff")
+    entry = ("text", "start", "end", "probability", "start_logit", "end_logit")
+    rules = Rules(f"bertqa answer over one context as many, on {fixture}", len(cases))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "context.jsonl")
+        for c in cases:
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(json.dumps({"text": c["context"]}) + "\n")
+            runs = [subprocess.run(answer_args(command, c, args), capture_output=True, text=True)
+                    for args in (["--context", c["context"]], ["--contexts", path])]
+            try:
+                a, b = (json.loads(r.stdout) for r in runs)
+                same = (all(a[k] == b[k] for k in keys) and b["context"] in (0, None)
+                        and len(a["nbest"]) == len(b["nbest"])
+                        and all(x[k] == y[k] for x, y in zip(a["nbest"], b["nbest"]) for k in entry))
+            except (json.JSONDecodeError, KeyError):
+                same = False
+            rules.tally("same decision and n-best list", same, c["id"])
+    return rules.report([("same decision and n-best list", 100.0)])
+
+
 def main(argv):
     commands = {"dataset": (write_dataset, 3), "squad": (check_squad, 5)}
     if len(argv) >= 3 and argv[0] == "answer":
         return check_answer(argv[1], argv[2:])
+    if len(argv) >= 3 and argv[0] == "pooled":
+        return check_pooled(argv[1], argv[2:])
     if len(argv) >= 1 and argv[0] in commands and len(argv) - 1 == commands[argv[0]][1]:
         return commands[argv[0]][0](*argv[1:])
     print(__doc__, file=sys.stderr)

@@ -99,6 +99,10 @@ check "answer gives run_squad.py's answers at 384 tokens" \
 	python3 test/cli/squad_reference.py answer $REF384 $BQ --model $MODEL
 check "answer gives run_squad.py's answers at 64 tokens (many windows)" \
 	python3 test/cli/squad_reference.py answer $REF64 $BQ --model $MODEL
+check "answer over one context as many gives the same, every case at 384 tokens" \
+	python3 test/cli/squad_reference.py pooled $REF384 $BQ --model $MODEL
+check "answer over one context as many gives the same, every case at 64 tokens" \
+	python3 test/cli/squad_reference.py pooled $REF64 $BQ --model $MODEL
 
 # --allow-no-answer false: a threshold that says "no answer" to every span
 # still gives the best span, and no null entry in the n-best list.
