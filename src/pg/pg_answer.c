@@ -130,6 +130,19 @@ bertqa_qa_answer(PG_FUNCTION_ARGS)
 }
 
 /*
+ * The length of an n-best list a caller asks for: 1 or more.
+ */
+int32
+bertqa_list_length(int32 k)
+{
+	if (k < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("k must be at least 1, not %d", k)));
+	return k;
+}
+
+/*
  * qa_answers(question, context, k) -> the first k entries of the n-best
  * list, the "no answer" entry included with a NULL answer.
  */
@@ -143,11 +156,7 @@ bertqa_qa_answers(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		return (Datum) 0;
-	k = PG_GETARG_INT32(2);
-	if (k < 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("k must be at least 1, not %d", k)));
+	k = bertqa_list_length(PG_GETARG_INT32(2));
 	answer_question(fcinfo, 3, "qa_answers", &a);
 	for (int i = 0; i < a.count && i < k; i++)
 	{

@@ -50,6 +50,9 @@ void		bertqa_qa_settings(BqQaSettings *settings, const BqModel *model);
 int			bertqa_apply_call_settings(FunctionCallInfo fcinfo, int first, const char *function);
 void		bertqa_restore_call_settings(int nest_level);
 
+/* qa_answers' and qa_best_answers' k, checked to be at least 1 (pg_answer.c). */
+int32		bertqa_list_length(int32 k);
+
 /* The interrupt hook the core polls; see pg_errors.c. */
 extern const BqInterrupt bertqa_interrupt;
 

@@ -291,11 +291,7 @@ bertqa_best_answers(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		return (Datum) 0;
-	k = PG_GETARG_INT32(2);
-	if (k < 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("k must be at least 1, not %d", k)));
+	k = bertqa_list_length(PG_GETARG_INT32(2));
 	contexts = PG_GETARG_ARRAYTYPE_P(1);
 	if (ARR_NDIM(contexts) > 1)
 		ereport(ERROR,
