@@ -123,7 +123,15 @@ int			cli_qa_open(const char *command, CliQaOptions *options,
 /* A JSON number printed as Python prints the double. */
 json_object *cli_json_double(double value);
 
-/* An n-best entry {text, [start, end,] probability, start_logit, end_logit}. */
+/*
+ * An n-best entry {text, [start, end,] probability, start_logit, end_logit}:
+ * the span's text, its code points (null for the null entry) and scores.
+ */
+json_object *cli_span_json(const char *text, size_t text_len, bool is_null, int32_t start,
+						   int32_t end, double probability, double start_logit,
+						   double end_logit, bool with_offsets);
+
+/* The same for an entry of a single context's n-best list. */
 json_object *cli_qa_entry_json(const char *context, size_t context_len,
 							   const BqQaCandidate *entry, bool with_offsets);
 

@@ -175,25 +175,30 @@ cli_json_double(double value)
 }
 
 json_object *
-cli_qa_entry_json(const char *context, size_t context_len,
-				  const BqQaCandidate *entry, bool with_offsets)
+cli_span_json(const char *text, size_t text_len, bool is_null, int32_t start, int32_t end,
+			  double probability, double start_logit, double end_logit, bool with_offsets)
 {
 	json_object *obj = json_object_new_object();
-	size_t		from,
-				to;
 
 	if (obj == NULL)
 		return NULL;
-	from = entry->start_byte;
-	to = entry->end_byte;
-	json_object_object_add(obj, "text", json_object_new_string_len(context + from, (int) (to - from)));
+	json_object_object_add(obj, "text", json_object_new_string_len(text, (int) text_len));
 	if (with_offsets)
 	{
-		json_object_object_add(obj, "start", entry->is_null ? NULL : json_object_new_int(entry->start_char));
-		json_object_object_add(obj, "end", entry->is_null ? NULL : json_object_new_int(entry->end_char));
+		json_object_object_add(obj, "start", is_null ? NULL : json_object_new_int(start));
+		json_object_object_add(obj, "end", is_null ? NULL : json_object_new_int(end));
 	}
-	json_object_object_add(obj, "probability", cli_json_double(entry->probability));
-	json_object_object_add(obj, "start_logit", cli_json_double(entry->start_logit));
-	json_object_object_add(obj, "end_logit", cli_json_double(entry->end_logit));
+	json_object_object_add(obj, "probability", cli_json_double(probability));
+	json_object_object_add(obj, "start_logit", cli_json_double(start_logit));
+	json_object_object_add(obj, "end_logit", cli_json_double(end_logit));
 	return obj;
+}
+
+json_object *
+cli_qa_entry_json(const char *context, size_t context_len,
+				  const BqQaCandidate *entry, bool with_offsets)
+{
+	return cli_span_json(context + entry->start_byte, entry->end_byte - entry->start_byte,
+						 entry->is_null, entry->start_char, entry->end_char, entry->probability,
+						 entry->start_logit, entry->end_logit, with_offsets);
 }

@@ -44,27 +44,36 @@ answer_usage(FILE *out)
 }
 
 /*
- * The result as one JSON document; the decided entry's text is null when
- * the decision is "no answer".
+ * The decision as a JSON document, without its n-best list: the answer's
+ * text is null when the decision is "no answer".
  */
+static json_object *
+decision_json(const char *text, size_t text_len, bool is_null, int32_t start, int32_t end,
+			  double score, double null_score_diff)
+{
+	json_object *obj = json_object_new_object();
+
+	json_object_object_add(obj, "answer", is_null ? NULL :
+						   json_object_new_string_len(text, (int) text_len));
+	json_object_object_add(obj, "start", is_null ? NULL : json_object_new_int(start));
+	json_object_object_add(obj, "end", is_null ? NULL : json_object_new_int(end));
+	json_object_object_add(obj, "score", cli_json_double(score));
+	json_object_object_add(obj, "null_score_diff", cli_json_double(null_score_diff));
+	return obj;
+}
+
+/* The result over one context as one JSON document. */
 static json_object *
 answer_json(const char *context, size_t context_len, const BqQaResult *r,
 			int top_k)
 {
-	json_object *obj = json_object_new_object();
-	json_object *nbest = json_object_new_array();
 	const BqQaCandidate *best = &r->nbest[r->answer];
-	size_t		from,
-				to;
+	json_object *obj = decision_json(context + best->start_byte,
+									 best->end_byte - best->start_byte, best->is_null,
+									 best->start_char, best->end_char, best->probability,
+									 r->null_score_diff);
+	json_object *nbest = json_object_new_array();
 
-	from = best->start_byte;
-	to = best->end_byte;
-	json_object_object_add(obj, "answer", best->is_null ? NULL :
-						   json_object_new_string_len(context + from, (int) (to - from)));
-	json_object_object_add(obj, "start", best->is_null ? NULL : json_object_new_int(best->start_char));
-	json_object_object_add(obj, "end", best->is_null ? NULL : json_object_new_int(best->end_char));
-	json_object_object_add(obj, "score", cli_json_double(best->probability));
-	json_object_object_add(obj, "null_score_diff", cli_json_double(r->null_score_diff));
 	for (size_t i = 0; i < r->count && i < (size_t) top_k; i++)
 		json_object_array_add(nbest, cli_qa_entry_json(context, context_len,
 													   &r->nbest[i], true));
@@ -157,20 +166,15 @@ read_contexts(const char *path, Contexts *c)
 	return result;
 }
 
-/* One entry of the merged list as JSON. */
+/* One entry of the merged list as JSON: a span entry and its context's index. */
 static json_object *
 pool_entry_json(const BqPoolAnswer *a)
 {
-	json_object *obj = json_object_new_object();
+	json_object *obj = cli_span_json(a->is_null ? "" : a->text, a->text_len, a->is_null,
+									 a->start_char, a->end_char, a->probability,
+									 a->start_logit, a->end_logit, true);
 
-	json_object_object_add(obj, "text", json_object_new_string_len(a->is_null ? "" : a->text,
-																   (int) a->text_len));
 	json_object_object_add(obj, "context", a->is_null ? NULL : json_object_new_int64(a->key));
-	json_object_object_add(obj, "start", a->is_null ? NULL : json_object_new_int(a->start_char));
-	json_object_object_add(obj, "end", a->is_null ? NULL : json_object_new_int(a->end_char));
-	json_object_object_add(obj, "probability", cli_json_double(a->probability));
-	json_object_object_add(obj, "start_logit", cli_json_double(a->start_logit));
-	json_object_object_add(obj, "end_logit", cli_json_double(a->end_logit));
 	return obj;
 }
 
@@ -199,14 +203,9 @@ answer_many(const BqModel *model, BqEncoder *enc, const BqQaSettings *settings,
 		const BqPoolAnswer *best = &r.nbest[r.answer];
 		json_object *nbest = json_object_new_array();
 
-		obj = json_object_new_object();
-		json_object_object_add(obj, "answer", best->is_null ? NULL :
-							   json_object_new_string_len(best->text, (int) best->text_len));
+		obj = decision_json(best->text, best->text_len, best->is_null, best->start_char,
+							best->end_char, best->probability, r.null_score_diff);
 		json_object_object_add(obj, "context", best->is_null ? NULL : json_object_new_int64(best->key));
-		json_object_object_add(obj, "start", best->is_null ? NULL : json_object_new_int(best->start_char));
-		json_object_object_add(obj, "end", best->is_null ? NULL : json_object_new_int(best->end_char));
-		json_object_object_add(obj, "score", cli_json_double(best->probability));
-		json_object_object_add(obj, "null_score_diff", cli_json_double(r.null_score_diff));
 		for (size_t i = 0; i < r.count && i < (size_t) top_k; i++)
 			json_object_array_add(nbest, pool_entry_json(&r.nbest[i]));
 		json_object_object_add(obj, "nbest", nbest);
