@@ -55,9 +55,12 @@ aggregate_context(FunctionCallInfo fcinfo)
 	return context;
 }
 
-/* A new state in the aggregate's context, its pool freed with it. */
+/*
+ * A new state for 'question' (UTF-8, copied) in the aggregate's context,
+ * its pool freed with it.
+ */
 static BestAnswerState *
-new_state(MemoryContext context, int32 n_best)
+new_state(MemoryContext context, int32 n_best, const char *question, size_t question_len)
 {
 	BestAnswerState *state = MemoryContextAllocZero(context, sizeof(BestAnswerState));
 
@@ -65,7 +68,22 @@ new_state(MemoryContext context, int32 n_best)
 	state->free_pool.func = free_pool;
 	state->free_pool.arg = state;
 	MemoryContextRegisterResetCallback(context, &state->free_pool);
+	state->question = MemoryContextAlloc(context, question_len + 1);
+	memcpy(state->question, question, question_len);
+	state->question[question_len] = '\0';
+	state->question_len = question_len;
 	return state;
+}
+
+/* Every row of one aggregate must ask the state's question. */
+static void
+check_same_question(const BestAnswerState *state, const char *question, size_t question_len)
+{
+	if (question_len != state->question_len ||
+		memcmp(question, state->question, question_len) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("qa_best_answer asks one question over many rows; rows differ in it")));
 }
 
 /*
@@ -96,18 +114,9 @@ bertqa_best_answer_step(PG_FUNCTION_ARGS)
 	bertqa_qa_settings(&settings, session->model);
 	question = bertqa_text_to_utf8(PG_GETARG_TEXT_PP(1), &question_len);
 	if (state == NULL)
-	{
-		state = new_state(context, settings.n_best);
-		state->question = MemoryContextAlloc(context, question_len + 1);
-		memcpy(state->question, question, question_len);
-		state->question[question_len] = '\0';
-		state->question_len = question_len;
-	}
-	else if (question_len != state->question_len ||
-			 memcmp(question, state->question, question_len) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("qa_best_answer asks one question over many rows; rows differ in it")));
+		state = new_state(context, settings.n_best, question, question_len);
+	else
+		check_same_question(state, question, question_len);
 	context_utf8 = bertqa_text_to_utf8(PG_GETARG_TEXT_PP(2), &context_len);
 	bq_error_clear(&err);
 	if (bq_qa_answer_into_pool(session->model, session->encoder, &settings,
@@ -129,17 +138,9 @@ bertqa_best_answer_combine(PG_FUNCTION_ARGS)
 	if (from == NULL)
 		PG_RETURN_POINTER(into);
 	if (into == NULL)
-	{
-		into = new_state(context, from->pool.n_best);
-		into->question = MemoryContextAlloc(context, from->question_len + 1);
-		memcpy(into->question, from->question, from->question_len + 1);
-		into->question_len = from->question_len;
-	}
-	else if (into->question_len != from->question_len ||
-			 memcmp(into->question, from->question, into->question_len) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("qa_best_answer asks one question over many rows; rows differ in it")));
+		into = new_state(context, from->pool.n_best, from->question, from->question_len);
+	else
+		check_same_question(into, from->question, from->question_len);
 	if (bq_answer_pool_merge(&into->pool, &from->pool, &err) != BQ_OK)
 		bertqa_report_error(&err, NULL);
 	PG_RETURN_POINTER(into);
@@ -188,16 +189,13 @@ bertqa_best_answer_deserialize(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("a qa_best_answer partial state is truncated")));
-	state = new_state(context, 1);
+	/* the pool's own n_best comes with it */
+	state = new_state(context, 1, data + sizeof(question_len), question_len);
 	if (bq_answer_pool_deserialize(&state->pool, data + sizeof(question_len) + question_len,
 								   len - sizeof(question_len) - question_len, &err) != BQ_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("a qa_best_answer partial state is malformed: %s", err.message)));
-	state->question = MemoryContextAlloc(context, question_len + 1);
-	memcpy(state->question, data + sizeof(question_len), question_len);
-	state->question[question_len] = '\0';
-	state->question_len = question_len;
 	PG_RETURN_POINTER(state);
 }
 
