@@ -30,12 +30,14 @@ member(json_object *obj, const char *key)
 	return value;
 }
 
-/* A component's "type", or "" when it has none. */
+/* A component's "type": "null" for an absent component, "" for one without a type. */
 static const char *
 type_of(json_object *component)
 {
 	json_object *type = member(component, "type");
 
+	if (component == NULL)
+		return "null";
 	return type != NULL && json_object_is_type(type, json_type_string) ?
 		json_object_get_string(type) : "";
 }
@@ -126,7 +128,7 @@ read_bert_normalizer(json_object *normalizer, const char *name, bool *lowercase,
 	int			rc;
 
 	if (strcmp(type_of(normalizer), "BertNormalizer") != 0)
-		return unsupported(name, "normalizer", normalizer ? type_of(normalizer) : "null",
+		return unsupported(name, "normalizer", type_of(normalizer),
 						   "BertNormalizer with WordPiece", err);
 	if ((rc = expect_bool(normalizer, "BertNormalizer", "clean_text", true, true, name,
 						  err)) != BQ_OK ||
@@ -158,7 +160,7 @@ read_wordpiece(json_object *root, json_object *model, const char *name,
 	if ((rc = read_bert_normalizer(member(root, "normalizer"), name, &lowercase, err)) != BQ_OK)
 		return rc;
 	if (strcmp(type_of(pre_tokenizer), "BertPreTokenizer") != 0)
-		return unsupported(name, "pre_tokenizer", pre_tokenizer ? type_of(pre_tokenizer) : "null",
+		return unsupported(name, "pre_tokenizer", type_of(pre_tokenizer),
 						   "BertPreTokenizer with WordPiece", err);
 	if ((rc = expect_string(model, "WordPiece", "unk_token", unk, name, err)) != BQ_OK ||
 		(rc = expect_string(model, "WordPiece", "continuing_subword_prefix", prefix, name,
@@ -277,7 +279,7 @@ read_byte_bpe(json_object *root, json_object *model, const char *name,
 	if (normalizer != NULL)
 		return unsupported(name, "normalizer", type_of(normalizer), "none with BPE", err);
 	if (strcmp(type_of(pre_tokenizer), "ByteLevel") != 0)
-		return unsupported(name, "pre_tokenizer", pre_tokenizer ? type_of(pre_tokenizer) : "null",
+		return unsupported(name, "pre_tokenizer", type_of(pre_tokenizer),
 						   "ByteLevel with BPE", err);
 	if ((rc = expect_bool(pre_tokenizer, "ByteLevel", "add_prefix_space", true, false, name,
 						  err)) != BQ_OK ||
@@ -323,7 +325,7 @@ read_unigram(json_object *root, json_object *model, const char *name,
 		return unsupported(name, "normalizer", type_of(normalizer),
 						   "SentencePiece's own (Precompiled) with Unigram", err);
 	if (strcmp(type_of(pre_tokenizer), "Metaspace") != 0)
-		return unsupported(name, "pre_tokenizer", pre_tokenizer ? type_of(pre_tokenizer) : "null",
+		return unsupported(name, "pre_tokenizer", type_of(pre_tokenizer),
 						   "Metaspace with Unigram", err);
 	if ((rc = expect_bool(model, "Unigram", "byte_fallback", false, false, name, err)) != BQ_OK)
 		return rc;
@@ -504,7 +506,7 @@ read_post_processor(json_object *root, BqTokenizer *tok, const char *name, BqErr
 		return BQ_OK;
 	}
 	else
-		return unsupported(name, "post_processor", processor ? type : "null",
+		return unsupported(name, "post_processor", type,
 						   bpe ? "RobertaProcessing with BPE" :
 						   "BertProcessing, RobertaProcessing and TemplateProcessing", err);
 	if ((rc = special_pair(processor, "cls", tok, name, &pair.cls_id, err)) != BQ_OK ||
@@ -569,7 +571,7 @@ bq_tokenizer_json_parse(json_object *root, const char *name, const char *sentenc
 	else if (strcmp(type, "Unigram") == 0)
 		rc = read_unigram(root, model, name, sentencepiece_path, tokenizer, err);
 	else
-		rc = unsupported(name, "model", model ? type : "null", "WordPiece, BPE and Unigram", err);
+		rc = unsupported(name, "model", type, "WordPiece, BPE and Unigram", err);
 	if (rc == BQ_OK)
 		rc = read_post_processor(root, *tokenizer, name, err);
 	if (rc == BQ_OK)
