@@ -150,6 +150,8 @@ add_answer(BqPoolResult *r, const BqPoolSpan *span, bool is_null, int64_t key,
 	{
 		a->start_char = span->start_char;
 		a->end_char = span->end_char;
+		a->start_byte = span->start_byte;
+		a->end_byte = span->end_byte;
 		a->text = span->text;
 		a->text_len = span->text_len;
 	}
@@ -312,6 +314,8 @@ bq_answer_pool_serialize(const BqAnswerPool *pool, char **out, size_t *len, BqEr
 		put(&w, &s->rank, sizeof(int32_t));
 		put(&w, &s->start_char, sizeof(int32_t));
 		put(&w, &s->end_char, sizeof(int32_t));
+		put(&w, &s->start_byte, sizeof(size_t));
+		put(&w, &s->end_byte, sizeof(size_t));
 		put_text(&w, s->text, s->text_len);
 		put_text(&w, s->dedup, s->dedup_len);
 	}
@@ -400,6 +404,8 @@ bq_answer_pool_deserialize(BqAnswerPool *pool, const char *data, size_t len, BqE
 		get(&r, &s.rank, sizeof(int32_t));
 		get(&r, &s.start_char, sizeof(int32_t));
 		get(&r, &s.end_char, sizeof(int32_t));
+		get(&r, &s.start_byte, sizeof(size_t));
+		get(&r, &s.end_byte, sizeof(size_t));
 		s.text = get_text(&r, &s.text_len);
 		s.dedup = get_text(&r, &s.dedup_len);
 		if (r.failed)

@@ -33,6 +33,8 @@ typedef struct BqPoolSpan
 	int32_t		rank;			/* its place in the context's own list */
 	int32_t		start_char;		/* code points into that context, [start, end) */
 	int32_t		end_char;
+	size_t		start_byte;		/* the same span in bytes of its UTF-8 */
+	size_t		end_byte;
 	char	   *text;			/* the answer (malloc'd, NUL-terminated) */
 	size_t		text_len;
 	char	   *dedup;			/* the text's bq_answer_key (malloc'd) */
@@ -58,6 +60,8 @@ typedef struct BqPoolAnswer
 	int64_t		key;			/* the context of the span (of the null score for it) */
 	int32_t		start_char;
 	int32_t		end_char;
+	size_t		start_byte;
+	size_t		end_byte;
 	const char *text;			/* borrowed from the pool; NULL for the null entry */
 	size_t		text_len;
 	double		probability;	/* softmax over the list */

@@ -1,6 +1,9 @@
 /*
  * squad_postprocess.c - Google BERT run_squad.py's SQuAD v2.0 answer
- * selection over the logits of a question's windows.
+ * selection over the logits of a question's windows: the candidate spans
+ * of each window, ranked and de-duplicated into the context's own n-best
+ * spans; answer_pool.c places the null entry, takes the softmax and
+ * decides, for one context as for many.
  *
  * Scores are sums of logits in double, as in the reference (which turns the
  * model's float32 logits into Python floats), so rankings and ties come out
@@ -389,46 +392,18 @@ nbest_seen(NbestBuilder *b, char *key, size_t key_len)
 }
 
 /*
- * run_squad.py's _compute_softmax: max-subtracted exponentials in double.
- */
-static void
-nbest_softmax(NbestBuilder *b)
-{
-	double		max_score = 0.0;
-	double		total = 0.0;
-
-	for (size_t i = 0; i < b->count; i++)
-	{
-		double		score = b->start_logits[i] + b->end_logits[i];
-
-		if (i == 0 || score > max_score)
-			max_score = score;
-	}
-	for (size_t i = 0; i < b->count; i++)
-	{
-		b->entries[i].probability = exp(b->start_logits[i] + b->end_logits[i] - max_score);
-		total += b->entries[i].probability;
-	}
-	for (size_t i = 0; i < b->count; i++)
-		b->entries[i].probability /= total;
-}
-
-/*
- * Walk the ranked candidates into at most n_best entries, skipping texts
- * already listed; the null entry counts as the text "" and is appended if
- * the walk did not reach it.  A span whose text would be empty (a token
- * without characters) cannot be shown, so it is skipped, which keeps the
- * null entry the only "" and always present.
+ * Walk the ranked spans into at most n_best entries, skipping texts
+ * already listed.  A span whose text would be empty (a token without
+ * characters) cannot be shown, so it is skipped, which keeps the null
+ * entry (answer_pool.c places it) the only "".
  */
 static int
 build_nbest(const BqQaCollector *collector, const char *context,
-			const size_t *byte_start, const size_t *byte_end, bool list_null,
-			NbestBuilder *b, BqError *err)
+			const size_t *byte_start, const size_t *byte_end, NbestBuilder *b, BqError *err)
 {
 	const BqToken *tokens = collector->features->context;
 	size_t		n_best = (size_t) collector->settings->n_best;
 	size_t		room = (n_best < collector->count ? n_best : collector->count) + 1;
-	bool		null_listed = false;
 
 	b->entries = calloc(room, sizeof(BqQaCandidate));
 	b->start_logits = calloc(room, sizeof(double));
@@ -449,12 +424,6 @@ build_nbest(const BqQaCollector *collector, const char *context,
 					end_char;
 		char	   *key;
 
-		if (p->first_token < 0)
-		{
-			null_listed = true;
-			nbest_add(b, true, 0, 0, 0, 0, p->start_logit, p->end_logit);
-			continue;
-		}
 		from = byte_start[p->first_token];
 		to = byte_end[p->last_token];
 		start_char = tokens[p->first_token].start;
@@ -469,81 +438,21 @@ build_nbest(const BqQaCollector *collector, const char *context,
 			continue;
 		nbest_add(b, false, start_char, end_char, from, to, p->start_logit, p->end_logit);
 	}
-	if (!null_listed && list_null)
-		nbest_add(b, true, 0, 0, 0, 0, collector->null_start_logit,
-				  collector->null_end_logit);
 	return BQ_OK;
 }
 
 /*
- * Hand the list to the result and take the reference's decision: the best
- * non-null entry unless null score - its score exceeds the threshold (and
- * no answer is allowed).  With no non-null entry at all (where the
- * reference crashes) the answer is the null entry and null_score_diff is 0.
- */
-static void
-decide(NbestBuilder *b, double null_score, const BqQaSettings *settings,
-	   BqQaResult *result)
-{
-	int			null_index = -1;
-	int			best_index = -1;
-
-	for (size_t i = 0; i < b->count; i++)
-	{
-		if (b->entries[i].is_null && null_index < 0)
-			null_index = (int) i;
-		else if (!b->entries[i].is_null && best_index < 0)
-			best_index = (int) i;
-	}
-	result->nbest = b->entries;
-	result->count = b->count;
-	b->entries = NULL;
-	if (best_index < 0)
-	{
-		result->answer = null_index;
-		result->null_score_diff = 0.0;
-		return;
-	}
-	result->null_score_diff = null_score - b->start_logits[best_index] -
-		b->end_logits[best_index];
-	result->answer = settings->allow_no_answer &&
-		result->null_score_diff > settings->null_threshold ? null_index : best_index;
-}
-
-/*
- * The result for a context without tokens: nothing to answer from.
- */
-static int
-null_only_result(BqQaResult *result, BqError *err)
-{
-	result->nbest = calloc(1, sizeof(BqQaCandidate));
-	if (result->nbest == NULL)
-		return bq_fail(err, BQ_ERR_NOMEM, "out of memory for the n-best list");
-	result->nbest[0].is_null = true;
-	result->nbest[0].probability = 1.0;
-	result->count = 1;
-	result->answer = 0;
-	result->null_score_diff = 0.0;
-	return BQ_OK;
-}
-
-/*
- * Rank the candidates (the null entry among them if 'list_null') and walk
- * them into 'b'.
+ * Rank the spans and walk them into 'b'.
  */
 static int
 rank_candidates(BqQaCollector *collector, const char *context, size_t context_len,
-				bool list_null, NbestBuilder *b, BqError *err)
+				NbestBuilder *b, BqError *err)
 {
 	const BqSquadFeatures *f = collector->features;
 	size_t	   *byte_start;
 	size_t	   *byte_end;
 	int			status;
 
-	if (list_null &&
-		(status = add_prelim(collector, collector->null_start_logit,
-							 collector->null_end_logit, -1, -1, err)) != BQ_OK)
-		return status;
 	qsort(collector->prelim, collector->count, sizeof(BqQaPrelim), compare_prelim);
 
 	byte_start = malloc(sizeof(size_t) * (size_t) f->n_context);
@@ -557,34 +466,54 @@ rank_candidates(BqQaCollector *collector, const char *context, size_t context_le
 	token_byte_ranges(context, context_len, f->context, f->n_context,
 					  byte_start, byte_end);
 	memset(b, 0, sizeof(*b));
-	status = build_nbest(collector, context, byte_start, byte_end, list_null, b, err);
+	status = build_nbest(collector, context, byte_start, byte_end, b, err);
 	free(byte_start);
 	free(byte_end);
 	return status;
 }
 
+/*
+ * One context's answer is the pool's rule over that context alone: the
+ * pool's list as the result, with its byte offsets into 'context'.
+ */
 int
 bq_qa_collector_finish(BqQaCollector *collector, const char *context,
 					   size_t context_len, BqQaResult *result, BqError *err)
 {
-	NbestBuilder b;
+	BqAnswerPool pool;
+	BqPoolResult r = {0};
 	int			status;
 
 	memset(result, 0, sizeof(*result));
-	if (collector->windows_seen == 0)
-		return null_only_result(result, err);
-
-	/* a model that never says "no answer" lists no null entry either */
-	status = rank_candidates(collector, context, context_len,
-							 collector->settings->allow_no_answer, &b, err);
-	if (status == BQ_OK && b.count == 0)
-		status = null_only_result(result, err); /* no span to give, and no null entry */
-	else if (status == BQ_OK)
+	bq_answer_pool_init(&pool, collector->settings->n_best);
+	status = bq_qa_collector_pool(collector, context, context_len, 0, &pool, err);
+	if (status == BQ_OK)
+		status = bq_answer_pool_finish(&pool, collector->settings, &r, err);
+	if (status == BQ_OK && (result->nbest = calloc(r.count, sizeof(BqQaCandidate))) == NULL)
+		status = bq_fail(err, BQ_ERR_NOMEM, "out of memory for the n-best list");
+	for (size_t i = 0; status == BQ_OK && i < r.count; i++)
 	{
-		nbest_softmax(&b);
-		decide(&b, collector->null_score, collector->settings, result);
+		const BqPoolAnswer *a = &r.nbest[i];
+
+		result->nbest[i] = (BqQaCandidate) {
+			.is_null = a->is_null,
+			.start_char = a->start_char,
+			.end_char = a->end_char,
+			.start_byte = a->start_byte,
+			.end_byte = a->end_byte,
+			.probability = a->probability,
+			.start_logit = (float) a->start_logit,
+			.end_logit = (float) a->end_logit,
+		};
 	}
-	nbest_builder_free(&b);
+	if (status == BQ_OK)
+	{
+		result->count = r.count;
+		result->answer = r.answer;
+		result->null_score_diff = r.null_score_diff;
+	}
+	bq_pool_result_free(&r);
+	bq_answer_pool_free(&pool);
 	return status;
 }
 
@@ -592,7 +521,7 @@ int
 bq_qa_collector_pool(BqQaCollector *collector, const char *context, size_t context_len,
 					 int64_t key, BqAnswerPool *pool, BqError *err)
 {
-	NbestBuilder b;
+	NbestBuilder b = {0};
 	int			status;
 
 	pool->contexts++;
@@ -600,7 +529,7 @@ bq_qa_collector_pool(BqQaCollector *collector, const char *context, size_t conte
 		return BQ_OK;
 	bq_answer_pool_add_null(pool, key, collector->null_start_logit, collector->null_end_logit);
 	/* every span the walk lists: the pool places the null entry itself */
-	status = rank_candidates(collector, context, context_len, false, &b, err);
+	status = rank_candidates(collector, context, context_len, &b, err);
 	for (size_t i = 0; status == BQ_OK && i < b.count; i++)
 	{
 		const BqQaCandidate *c = &b.entries[i];
@@ -611,6 +540,8 @@ bq_qa_collector_pool(BqQaCollector *collector, const char *context, size_t conte
 			.rank = (int32_t) i,
 			.start_char = c->start_char,
 			.end_char = c->end_char,
+			.start_byte = c->start_byte,
+			.end_byte = c->end_byte,
 			.text = malloc(c->end_byte - c->start_byte + 1),
 			.text_len = c->end_byte - c->start_byte,
 			.dedup = b.keys[i],

@@ -19,12 +19,12 @@
 #include "qa.h"
 #include "squad_features.h"
 
-/* A candidate before ranking: a span of context tokens, or the null entry. */
+/* A candidate span of context tokens before ranking. */
 typedef struct BqQaPrelim
 {
 	double		start_logit;
 	double		end_logit;
-	int32_t		first_token;	/* context token index; -1 for the null entry */
+	int32_t		first_token;	/* context token index */
 	int32_t		last_token;		/* inclusive */
 	size_t		order;			/* arrival order: ties keep it */
 } BqQaPrelim;
@@ -66,10 +66,11 @@ int			bq_qa_collect_window(BqQaCollector *collector, int32_t w,
 								 const double *end_logits, BqError *err);
 
 /*
- * Rank the candidates and decide.  'context' is the text the features'
- * context tokens were cut from (its spans are the answers).  With no
- * windows at all (a context without tokens) the result is the null entry
- * alone, with probability 1, logits 0 and null_score_diff 0.
+ * Rank the candidates and decide: the answer pool's rule (answer_pool.h)
+ * over this one context.  'context' is the text the features' context
+ * tokens were cut from (its spans are the answers).  With no windows at
+ * all (a context without tokens) the result is the null entry alone, with
+ * probability 1, logits 0 and null_score_diff 0.
  */
 int			bq_qa_collector_finish(BqQaCollector *collector,
 								   const char *context, size_t context_len,
