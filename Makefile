@@ -3,6 +3,10 @@
 # Builds the extension (bertqa.so) and the command-line tool (./bertqa) from
 # one core library in src/core that has no PostgreSQL dependency.
 
+# 'make' alone builds everything ('all', from PGXS and below), not the first
+# rule that happens to come before PGXS's.
+.DEFAULT_GOAL := all
+
 EXTENSION = bertqa
 MODULE_big = bertqa
 DATA = $(wildcard sql/bertqa--*.sql)
