@@ -55,6 +55,14 @@ struct BqEncoder
 	float	   *logits;			/* [tokens][2]: start, end */
 };
 
+/* The sequences of one call, packed one after another. */
+typedef struct Batch
+{
+	int			count;
+	const int32_t *lengths;		/* [count] */
+	int			tokens;			/* Σ lengths */
+} Batch;
+
 BqEncoder *
 bq_encoder_new(const BqModel *model, BqPrecision precision, BqError *err)
 {
@@ -207,6 +215,28 @@ layer_norm(BqEncoder *enc, float *out, float *x, const float *residual, int rows
 }
 
 /*
+ * out = in · Wᵀ (W [n][k], out's rows 'ld_out' apart) on OpenBLAS, over
+ * each sequence's rows on their own.  OpenBLAS picks its kernels by row
+ * count, so one product over the whole batch would give a sequence results
+ * that depend on the sequences beside it; this way a sequence's logits are
+ * the same, to the bit, in any batch (oneDNN's products already are: their
+ * rows never depend on each other).
+ */
+static void
+product_per_sequence(const Batch *batch, const float *in, int k, const float *w, int n,
+					 float *out, int ld_out)
+{
+	for (int b = 0; b < batch->count; b++)
+	{
+		int			rows = batch->lengths[b];
+
+		bq_sgemm(false, true, rows, n, k, 1.0f, in, k, w, k, 0.0f, out, ld_out);
+		in += (size_t) rows * k;
+		out += (size_t) rows * ld_out;
+	}
+}
+
+/*
  * hidden = LayerNorm(word + position + token type embeddings), positions
  * counted from 0 in each sequence (from pad_token_id + 1 in RoBERTa: the
  * rows Hugging Face's create_position_ids_from_input_ids gives a sequence
@@ -215,8 +245,8 @@ layer_norm(BqEncoder *enc, float *out, float *x, const float *residual, int rows
  * projected: hidden = embedded · Wpᵀ + bp.
  */
 static void
-embed(BqEncoder *enc, int batch, const int32_t *const *input_ids,
-	  const int32_t *const *token_type_ids, const int32_t *lengths, int tokens)
+embed(BqEncoder *enc, const Batch *batch, const int32_t *const *input_ids,
+	  const int32_t *const *token_type_ids)
 {
 	const BqConfig *c = &enc->model->config;
 	const BqWeights *w = &enc->model->weights;
@@ -224,11 +254,11 @@ embed(BqEncoder *enc, int batch, const int32_t *const *input_ids,
 	float	   *out = enc->embedded != NULL ? enc->embedded : enc->hidden;
 	float	   *row = out;
 
-	for (int b = 0; b < batch; b++)
+	for (int b = 0; b < batch->count; b++)
 	{
 		const int32_t *types = token_type_ids != NULL ? token_type_ids[b] : NULL;
 
-		for (int p = 0; p < lengths[b]; p++, row += e)
+		for (int p = 0; p < batch->lengths[b]; p++, row += e)
 		{
 			const float *word = w->word_embeddings + (size_t) input_ids[b][p] * e;
 			const float *pos = w->position_embeddings + (size_t) (p + c->position_offset) * e;
@@ -244,12 +274,13 @@ embed(BqEncoder *enc, int batch, const int32_t *const *input_ids,
 			}
 		}
 	}
-	layer_norm(enc, out, out, NULL, tokens, (int) e, w->embed_ln_gamma, w->embed_ln_beta);
+	layer_norm(enc, out, out, NULL, batch->tokens, (int) e, w->embed_ln_gamma, w->embed_ln_beta);
 	if (enc->embedded != NULL)
 	{
-		bq_sgemm(false, true, tokens, c->hidden_size, (int) e, 1.0f, enc->embedded, (int) e,
-				 w->embed_project_w, (int) e, 0.0f, enc->hidden, c->hidden_size);
-		bq_add_bias(enc->hidden, tokens, c->hidden_size, c->hidden_size, w->embed_project_b);
+		product_per_sequence(batch, enc->embedded, (int) e, w->embed_project_w, c->hidden_size,
+							 enc->hidden, c->hidden_size);
+		bq_add_bias(enc->hidden, batch->tokens, c->hidden_size, c->hidden_size,
+					w->embed_project_b);
 	}
 }
 
@@ -276,10 +307,11 @@ attend(BqEncoder *enc, int first, int len, int head)
  * shared among the threads.
  */
 static void
-attend_all(BqEncoder *enc, int batch, const int32_t *lengths)
+attend_all(BqEncoder *enc, const Batch *batch)
 {
+	const int32_t *lengths = batch->lengths;
 	int			heads = enc->model->config.num_heads;
-	int			pairs = batch * heads;
+	int			pairs = batch->count * heads;
 
 #pragma omp parallel for schedule(dynamic)
 	for (int pair = 0; pair < pairs; pair++)
@@ -294,23 +326,24 @@ attend_all(BqEncoder *enc, int batch, const int32_t *lengths)
 }
 
 /*
- * out[tokens][n] = epilogue(in · Wᵀ + bias): on oneDNN from the packed
- * weight 'packed' (writing rows of exactly n), on OpenBLAS from the
- * model's 'w' ([n][k]) and 'bias' (writing rows 'ld_out' apart).
+ * out[tokens][n] = epilogue(in · Wᵀ + bias) over the batch's rows: on
+ * oneDNN from the packed weight 'packed' (writing rows of exactly n), on
+ * OpenBLAS from the model's 'w' ([n][k]) and 'bias' (writing rows 'ld_out'
+ * apart).
  */
 static int
 project(BqEncoder *enc, const BqPackedLinear *packed, const float *w, const float *bias,
-		int k, int n, const float *in, int tokens, BqEpilogue epilogue,
+		int k, int n, const float *in, const Batch *batch, BqEpilogue epilogue,
 		float *out, int ld_out, BqError *err)
 {
 	if (enc->packed != NULL)
-		return bq_linear(enc->kernels, tokens, k, n, enc->precision, in, packed->weights,
-						 packed->bias, packed->scales, epilogue, out, err);
-	bq_sgemm(false, true, tokens, n, k, 1.0f, in, k, w, k, 0.0f, out, ld_out);
+		return bq_linear(enc->kernels, batch->tokens, k, n, enc->precision, in,
+						 packed->weights, packed->bias, packed->scales, epilogue, out, err);
+	product_per_sequence(batch, in, k, w, n, out, ld_out);
 	if (epilogue == BQ_EPILOGUE_BIAS_GELU)
-		bq_bias_gelu(out, tokens, n, bias);
+		bq_bias_gelu(out, batch->tokens, n, bias);
 	else
-		bq_add_bias(out, tokens, n, ld_out, bias);
+		bq_add_bias(out, batch->tokens, n, ld_out, bias);
 	return BQ_OK;
 }
 
@@ -319,7 +352,7 @@ project(BqEncoder *enc, const BqPackedLinear *packed, const float *w, const floa
  * fused weight, or three into the column blocks of qkv.
  */
 static int
-project_qkv(BqEncoder *enc, int layer, int tokens, BqError *err)
+project_qkv(BqEncoder *enc, int layer, const Batch *batch, BqError *err)
 {
 	const BqLayerWeights *l = &enc->model->weights.layers[layer];
 	int			h = enc->model->config.hidden_size;
@@ -329,19 +362,18 @@ project_qkv(BqEncoder *enc, int layer, int tokens, BqError *err)
 
 	if (enc->packed != NULL)
 		return project(enc, &enc->packed->layers[layer].qkv, NULL, NULL, h, 3 * h,
-					   enc->hidden, tokens, BQ_EPILOGUE_BIAS, enc->qkv, 3 * h, err);
+					   enc->hidden, batch, BQ_EPILOGUE_BIAS, enc->qkv, 3 * h, err);
 	for (int i = 0; i < 3 && rc == BQ_OK; i++)
-		rc = project(enc, NULL, w[i], bias[i], h, h, enc->hidden, tokens, BQ_EPILOGUE_BIAS,
+		rc = project(enc, NULL, w[i], bias[i], h, h, enc->hidden, batch, BQ_EPILOGUE_BIAS,
 					 enc->qkv + i * h, 3 * h, err);
 	return rc;
 }
 
 /*
- * One transformer layer over all 'tokens' packed rows of enc->hidden.
+ * One transformer layer over all the batch's packed rows of enc->hidden.
  */
 static int
-run_layer(BqEncoder *enc, int layer, int batch, const int32_t *lengths, int tokens,
-		  BqError *err)
+run_layer(BqEncoder *enc, int layer, const Batch *batch, BqError *err)
 {
 	const BqConfig *c = &enc->model->config;
 	const BqLayerWeights *l = &enc->model->weights.layers[layer];
@@ -350,25 +382,25 @@ run_layer(BqEncoder *enc, int layer, int batch, const int32_t *lengths, int toke
 	int			inter = c->intermediate_size;
 	int			rc;
 
-	if ((rc = project_qkv(enc, layer, tokens, err)) != BQ_OK)
+	if ((rc = project_qkv(enc, layer, batch, err)) != BQ_OK)
 		return rc;
-	attend_all(enc, batch, lengths);
+	attend_all(enc, batch);
 
 	/* hidden = LayerNorm(hidden + context · Woᵀ + bo) */
 	if ((rc = project(enc, p != NULL ? &p->attn_out : NULL, l->attn_out_w, l->attn_out_b,
-					  h, h, enc->context, tokens, BQ_EPILOGUE_BIAS, enc->sum, h, err)) != BQ_OK)
+					  h, h, enc->context, batch, BQ_EPILOGUE_BIAS, enc->sum, h, err)) != BQ_OK)
 		return rc;
-	layer_norm(enc, enc->hidden, enc->sum, enc->hidden, tokens, h, l->attn_ln_gamma,
+	layer_norm(enc, enc->hidden, enc->sum, enc->hidden, batch->tokens, h, l->attn_ln_gamma,
 			   l->attn_ln_beta);
 
 	/* hidden = LayerNorm(hidden + GELU(hidden · Wiᵀ + bi) · Wo2ᵀ + bo2) */
 	if ((rc = project(enc, p != NULL ? &p->ffn_in : NULL, l->ffn_in_w, l->ffn_in_b,
-					  h, inter, enc->hidden, tokens, BQ_EPILOGUE_BIAS_GELU, enc->ffn, inter,
+					  h, inter, enc->hidden, batch, BQ_EPILOGUE_BIAS_GELU, enc->ffn, inter,
 					  err)) != BQ_OK ||
 		(rc = project(enc, p != NULL ? &p->ffn_out : NULL, l->ffn_out_w, l->ffn_out_b,
-					  inter, h, enc->ffn, tokens, BQ_EPILOGUE_BIAS, enc->sum, h, err)) != BQ_OK)
+					  inter, h, enc->ffn, batch, BQ_EPILOGUE_BIAS, enc->sum, h, err)) != BQ_OK)
 		return rc;
-	layer_norm(enc, enc->hidden, enc->sum, enc->hidden, tokens, h, l->ffn_ln_gamma,
+	layer_norm(enc, enc->hidden, enc->sum, enc->hidden, batch->tokens, h, l->ffn_ln_gamma,
 			   l->ffn_ln_beta);
 	return BQ_OK;
 }
@@ -422,7 +454,7 @@ check_inputs(const BqConfig *c, int batch, const int32_t *const *input_ids,
 }
 
 int
-bq_encoder_run(BqEncoder *enc, int batch,
+bq_encoder_run(BqEncoder *enc, int count,
 			   const int32_t *const *input_ids,
 			   const int32_t *const *token_type_ids,
 			   const int32_t *lengths,
@@ -431,30 +463,29 @@ bq_encoder_run(BqEncoder *enc, int batch,
 {
 	const BqConfig *c = &enc->model->config;
 	const BqWeights *w = &enc->model->weights;
-	int			tokens = 0;
+	Batch		batch = {.count = count, .lengths = lengths};
 	int			longest = 0;
 	int			rc;
 	const float *row;
 
-	if ((rc = check_inputs(c, batch, input_ids, token_type_ids, lengths, start_logits,
-						   end_logits, &tokens, &longest, err)) != BQ_OK ||
-		(rc = reserve(enc, tokens, longest, err)) != BQ_OK)
+	if ((rc = check_inputs(c, count, input_ids, token_type_ids, lengths, start_logits,
+						   end_logits, &batch.tokens, &longest, err)) != BQ_OK ||
+		(rc = reserve(enc, batch.tokens, longest, err)) != BQ_OK)
 		return rc;
 
-	embed(enc, batch, input_ids, token_type_ids, lengths, tokens);
+	embed(enc, &batch, input_ids, token_type_ids);
 	for (int i = 0; i < c->num_layers; i++)
 	{
 		if (bq_interrupted(intr))
 			return bq_fail(err, BQ_ERR_CANCELLED, "the encoder was interrupted");
-		if ((rc = run_layer(enc, i, batch, lengths, tokens, err)) != BQ_OK)
+		if ((rc = run_layer(enc, i, &batch, err)) != BQ_OK)
 			return rc;
 	}
 
 	/* QA head: [start, end] = hidden · Wqaᵀ + bqa */
-	bq_sgemm(false, true, tokens, 2, c->hidden_size, 1.0f, enc->hidden, c->hidden_size,
-			 w->qa_w, c->hidden_size, 0.0f, enc->logits, 2);
+	product_per_sequence(&batch, enc->hidden, c->hidden_size, w->qa_w, 2, enc->logits, 2);
 	row = enc->logits;
-	for (int b = 0; b < batch; b++)
+	for (int b = 0; b < count; b++)
 	{
 		for (int p = 0; p < lengths[b]; p++, row += 2)
 		{

@@ -26,13 +26,14 @@ void		bq_encoder_free(BqEncoder *enc);
 BqPrecision bq_encoder_precision(const BqEncoder *enc);
 
 /*
- * Compute start and end logits for 'batch' sequences at once.  Sequence b
+ * Compute start and end logits for 'count' sequences at once.  Sequence b
  * has lengths[b] tokens, ids input_ids[b][...] and token_type_ids[b][...];
  * its logits go to start_logits[b][0..lengths[b]) and end_logits[b][...].
- * Sequences are padded only to the longest in the batch.  Checks 'intr'
+ * Sequences are packed without padding, and a sequence's logits are the
+ * same, to the bit, whatever sequences share its call.  Checks 'intr'
  * between layers.
  */
-int			bq_encoder_run(BqEncoder *enc, int batch,
+int			bq_encoder_run(BqEncoder *enc, int count,
 						   const int32_t *const *input_ids,
 						   const int32_t *const *token_type_ids,
 						   const int32_t *lengths,
