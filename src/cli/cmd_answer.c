@@ -188,14 +188,19 @@ answer_many(const BqModel *model, BqEncoder *enc, const BqQaSettings *settings,
 {
 	BqAnswerPool pool;
 	BqPoolResult r = {0};
+	BqQaBatch  *batch;
 	json_object *obj = NULL;
-	int			status = BQ_OK;
+	int			status;
 
 	bq_answer_pool_init(&pool, settings->n_best);
+	batch = bq_qa_batch_new(model, settings, question, strlen(question), &pool, err);
+	status = batch != NULL ? BQ_OK : err->status;
 	for (size_t i = 0; status == BQ_OK && i < contexts->count; i++)
-		status = bq_qa_answer_into_pool(model, enc, settings, question, strlen(question),
-										contexts->texts[i], strlen(contexts->texts[i]),
-										(int64_t) i, &pool, NULL, err);
+		status = bq_qa_batch_add(batch, model, enc, contexts->texts[i],
+								 strlen(contexts->texts[i]), (int64_t) i, NULL, err);
+	if (status == BQ_OK)
+		status = bq_qa_batch_flush(batch, enc, NULL, err);
+	bq_qa_batch_free(batch);
 	if (status == BQ_OK)
 		status = bq_answer_pool_finish(&pool, settings, &r, err);
 	if (status == BQ_OK)

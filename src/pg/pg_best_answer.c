@@ -5,8 +5,11 @@
  * qa_best_answers(question, contexts[], k), the merged n-best list over an
  * array of contexts.
  *
- * The state is the core's answer pool (malloc'd, freed with the
- * aggregate's memory context) plus the question; partial states of
+ * The state is the core's answer pool and its batch of contexts whose
+ * windows wait for the encoder (both malloc'd, freed with the aggregate's
+ * memory context), plus the question.  Rows' windows go through the
+ * encoder together (qa.h), so the waiting ones run before the state is
+ * read: in the final, combine and serialize functions.  Partial states of
  * parallel workers travel serialized and merge in the leader.
  */
 #include "pg_bertqa.h"
@@ -31,15 +34,20 @@ PG_FUNCTION_INFO_V1(bertqa_best_answers);
 typedef struct BestAnswerState
 {
 	BqAnswerPool pool;
+	BqQaBatch  *batch;			/* rows answered into the pool; NULL in a
+								 * deserialized state, which takes no rows */
 	char	   *question;		/* UTF-8, the first row's */
 	size_t		question_len;
-	MemoryContextCallback free_pool;
+	MemoryContextCallback free_core;
 } BestAnswerState;
 
 static void
-free_pool(void *arg)
+free_core(void *arg)
 {
-	bq_answer_pool_free(&((BestAnswerState *) arg)->pool);
+	BestAnswerState *state = arg;
+
+	bq_qa_batch_free(state->batch);
+	bq_answer_pool_free(&state->pool);
 }
 
 /* The aggregate's memory context; ERROR outside an aggregate. */
@@ -65,9 +73,9 @@ new_state(MemoryContext context, int32 n_best, const char *question, size_t ques
 	BestAnswerState *state = MemoryContextAllocZero(context, sizeof(BestAnswerState));
 
 	bq_answer_pool_init(&state->pool, n_best);
-	state->free_pool.func = free_pool;
-	state->free_pool.arg = state;
-	MemoryContextRegisterResetCallback(context, &state->free_pool);
+	state->free_core.func = free_core;
+	state->free_core.arg = state;
+	MemoryContextRegisterResetCallback(context, &state->free_core);
 	state->question = MemoryContextAlloc(context, question_len + 1);
 	memcpy(state->question, question, question_len);
 	state->question[question_len] = '\0';
@@ -87,9 +95,27 @@ check_same_question(const BestAnswerState *state, const char *question, size_t q
 }
 
 /*
- * qa_best_answer's transition: answer one row's context into the pool.
- * Rows with a NULL question or context are skipped; every other row must
- * ask the same question.
+ * The rows' windows still waiting, through the encoder into the pool.
+ */
+static void
+flush_rows(BestAnswerState *state)
+{
+	BertqaSession *session;
+	BqError		err;
+
+	if (state == NULL || state->batch == NULL)
+		return;
+	session = bertqa_session();
+	bq_error_clear(&err);
+	if (bq_qa_batch_flush(state->batch, session->encoder, &bertqa_interrupt, &err) != BQ_OK)
+		bertqa_report_error(&err, NULL);
+}
+
+/*
+ * qa_best_answer's transition: answer one row's context into the pool
+ * (its windows perhaps waiting for a batch).  Rows with a NULL question or
+ * context are skipped; every other row must ask the same question.  The
+ * settings in force at the first row apply to every row.
  */
 Datum
 bertqa_best_answer_step(PG_FUNCTION_ARGS)
@@ -113,15 +139,20 @@ bertqa_best_answer_step(PG_FUNCTION_ARGS)
 	session = bertqa_session();
 	bertqa_qa_settings(&settings, session->model);
 	question = bertqa_text_to_utf8(PG_GETARG_TEXT_PP(1), &question_len);
+	bq_error_clear(&err);
 	if (state == NULL)
+	{
 		state = new_state(context, settings.n_best, question, question_len);
+		state->batch = bq_qa_batch_new(session->model, &settings, question, question_len,
+									   &state->pool, &err);
+		if (state->batch == NULL)
+			bertqa_report_error(&err, NULL);
+	}
 	else
 		check_same_question(state, question, question_len);
 	context_utf8 = bertqa_text_to_utf8(PG_GETARG_TEXT_PP(2), &context_len);
-	bq_error_clear(&err);
-	if (bq_qa_answer_into_pool(session->model, session->encoder, &settings,
-							   state->question, state->question_len, context_utf8, context_len,
-							   PG_GETARG_INT64(3), &state->pool, &bertqa_interrupt, &err) != BQ_OK)
+	if (bq_qa_batch_add(state->batch, session->model, session->encoder, context_utf8,
+						context_len, PG_GETARG_INT64(3), &bertqa_interrupt, &err) != BQ_OK)
 		bertqa_report_error(&err, NULL);
 	PG_RETURN_POINTER(state);
 }
@@ -135,6 +166,8 @@ bertqa_best_answer_combine(PG_FUNCTION_ARGS)
 	BestAnswerState *from = PG_ARGISNULL(1) ? NULL : (BestAnswerState *) PG_GETARG_POINTER(1);
 	BqError		err;
 
+	flush_rows(into);
+	flush_rows(from);
 	if (from == NULL)
 		PG_RETURN_POINTER(into);
 	if (into == NULL)
@@ -158,6 +191,7 @@ bertqa_best_answer_serialize(PG_FUNCTION_ARGS)
 	BqError		err;
 
 	(void) aggregate_context(fcinfo);
+	flush_rows(state);
 	if (bq_answer_pool_serialize(&state->pool, &pool, &pool_len, &err) != BQ_OK)
 		bertqa_report_error(&err, NULL);
 	out = palloc(VARHDRSZ + sizeof(question_len) + question_len + pool_len);
@@ -222,6 +256,7 @@ bertqa_best_answer_final(PG_FUNCTION_ARGS)
 
 	if (state == NULL)
 		PG_RETURN_NULL();
+	flush_rows(state);
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -282,6 +317,7 @@ bertqa_best_answers(PG_FUNCTION_ARGS)
 	char	   *question;
 	size_t		question_len;
 	BqAnswerPool pool;
+	BqQaBatch  *volatile batch = NULL;
 	BqPoolResult result = {0};
 	BqError		err;
 	int			status = BQ_OK;
@@ -308,6 +344,9 @@ bertqa_best_answers(PG_FUNCTION_ARGS)
 	bq_error_clear(&err);
 	PG_TRY();
 	{
+		batch = bq_qa_batch_new(session->model, &settings, question, question_len, &pool, &err);
+		if (batch == NULL)
+			status = err.status;
 		for (int i = 0; status == BQ_OK && i < n_elements; i++)
 		{
 			char	   *context;
@@ -316,11 +355,12 @@ bertqa_best_answers(PG_FUNCTION_ARGS)
 			if (null_elements[i])
 				continue;
 			context = bertqa_text_to_utf8(DatumGetTextPP(elements[i]), &context_len);
-			status = bq_qa_answer_into_pool(session->model, session->encoder, &settings,
-											question, question_len, context, context_len,
-											ARR_LBOUND(contexts)[0] + i, &pool,
-											&bertqa_interrupt, &err);
+			status = bq_qa_batch_add(batch, session->model, session->encoder, context,
+									 context_len, ARR_LBOUND(contexts)[0] + i,
+									 &bertqa_interrupt, &err);
 		}
+		if (status == BQ_OK)
+			status = bq_qa_batch_flush(batch, session->encoder, &bertqa_interrupt, &err);
 		if (status == BQ_OK)
 			status = bq_answer_pool_finish(&pool, &settings, &result, &err);
 		if (status != BQ_OK)
@@ -349,6 +389,7 @@ bertqa_best_answers(PG_FUNCTION_ARGS)
 	}
 	PG_FINALLY();
 	{
+		bq_qa_batch_free(batch);
 		bq_pool_result_free(&result);
 		bq_answer_pool_free(&pool);
 	}

@@ -1,11 +1,11 @@
 /*
  * test_answer_pool.c - the best answer over many contexts (answer_pool.h)
  * on the bundled model and SQuAD dev questions: with one context it is
- * bq_qa_answer's result exactly; with several it equals a brute-force
- * merge of every context's own candidates (written here from
- * bq_qa_answer's lists, without the pool's pruning); split into pools,
- * serialized and merged back, or fed in another order, it is the same; a
- * damaged serialized pool is refused.
+ * bq_qa_answer's result exactly; with several (their windows batched
+ * across contexts) it equals a brute-force merge of every context's own
+ * candidates (written here from bq_qa_answer's lists, without the pool's
+ * pruning); split into pools, serialized and merged back, or fed in
+ * another order, it is the same; a damaged serialized pool is refused.
  */
 #include "unit.h"
 
@@ -45,17 +45,27 @@ case_settings(size_t i)
 	return s;
 }
 
+/*
+ * 'question' over the n contexts into 'pool', their windows batched across
+ * contexts (bq_qa_batch_add).
+ */
 static void
 pool_question(const BqQaSettings *s, const char *question, const char *const *texts,
 			  const int64_t *keys, size_t n, BqAnswerPool *pool)
 {
 	BqError		err;
+	BqQaBatch  *batch;
 
 	bq_answer_pool_init(pool, s->n_best);
+	batch = bq_qa_batch_new(model, s, question, strlen(question), pool, &err);
+	CHECK(batch != NULL);
+	if (batch == NULL)
+		return;
 	for (size_t c = 0; c < n; c++)
-		CHECK_INT_EQ(bq_qa_answer_into_pool(model, encoder, s, question, strlen(question),
-											texts[c], strlen(texts[c]), keys[c], pool,
-											NULL, &err), BQ_OK);
+		CHECK_INT_EQ(bq_qa_batch_add(batch, model, encoder, texts[c], strlen(texts[c]), keys[c],
+									 NULL, &err), BQ_OK);
+	CHECK_INT_EQ(bq_qa_batch_flush(batch, encoder, NULL, &err), BQ_OK);
+	bq_qa_batch_free(batch);
 }
 
 /* The same list and decision, to the bit. */

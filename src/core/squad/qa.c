@@ -1,7 +1,8 @@
 /*
- * qa.c - one question over one context: tokenize both, cut the windows, run
- * them through the encoder a few at a time, and hand each window's logits
- * to the SQuAD v2.0 post-processing.
+ * qa.c - one question over one context, or over many: tokenize, cut the
+ * windows, run them through the encoder a few at a time (across contexts
+ * when there are many), and hand each window's logits to its context's
+ * SQuAD v2.0 post-processing.
  */
 #include "qa.h"
 
@@ -13,9 +14,9 @@
 #include "squad_postprocess.h"
 
 /*
- * Windows per encoder call: enough to give the matrix products some rows,
- * few enough that padding (to the longest window of a batch; only the last
- * window of a context is shorter) and scratch stay small.
+ * Windows per encoder call: enough to give the matrix products some rows
+ * (short contexts' windows go together), few enough that the activations
+ * and the contexts waiting stay small.
  */
 #define QA_WINDOW_BATCH 8
 
@@ -123,14 +124,34 @@ window_batch_alloc(WindowBatch *wb, int32_t max_seq_len, BqError *err)
 	return BQ_OK;
 }
 
+/* One context of the question: its tokens, windows and candidates. */
+typedef struct QaContext
+{
+	BqTokenList tokens;
+	BqSquadFeatures features;
+	BqQaCollector collector;
+	int32_t		windows_run;	/* windows whose logits the collector has */
+	char	   *text;			/* a copy, for the answers (many contexts only) */
+	size_t		text_len;
+	int64_t		key;			/* the pool's key for it (many contexts only) */
+} QaContext;
+
+/* A window of some context, for one encoder call. */
+typedef struct WindowRef
+{
+	QaContext  *context;
+	int32_t		window;
+} WindowRef;
+
 /*
- * Run windows [first, first + count) through the encoder and feed their
- * logits to the collector in window order.
+ * Run 'count' windows (of one or several contexts) through the encoder as
+ * one batch and feed each one's logits to its context's collector.  The
+ * encoder's logits of a window do not depend on the windows beside it, so
+ * any grouping gives every context the candidates it gets alone.
  */
 static int
-run_window_batch(BqEncoder *enc, const BqSquadFeatures *f, int32_t first,
-				 int count, int32_t max_seq_len, WindowBatch *wb,
-				 BqQaCollector *collector, const BqInterrupt *intr, BqError *err)
+run_windows(BqEncoder *enc, const WindowRef *refs, int count, int32_t max_seq_len,
+			WindowBatch *wb, const BqInterrupt *intr, BqError *err)
 {
 	const int32_t *ids[QA_WINDOW_BATCH] = {0};
 	const int32_t *types[QA_WINDOW_BATCH] = {0};
@@ -141,31 +162,29 @@ run_window_batch(BqEncoder *enc, const BqSquadFeatures *f, int32_t first,
 
 	for (int b = 0; b < count; b++)
 	{
+		const BqSquadFeatures *f = &refs[b].context->features;
 		size_t		row = (size_t) b * (size_t) max_seq_len;
 
-		bq_squad_window_fill(f, first + b, wb->ids + row, wb->types + row);
+		bq_squad_window_fill(f, refs[b].window, wb->ids + row, wb->types + row);
 		ids[b] = wb->ids + row;
 		types[b] = wb->types + row;
 		starts[b] = wb->start_logits + row;
 		ends[b] = wb->end_logits + row;
-		lengths[b] = bq_squad_window_length(f, first + b);
+		lengths[b] = bq_squad_window_length(f, refs[b].window);
 	}
 	status = bq_encoder_run(enc, count, ids, types, lengths, starts, ends, intr, err);
-	if (status != BQ_OK)
-		return status;
-	for (int b = 0; b < count; b++)
+	for (int b = 0; status == BQ_OK && b < count; b++)
 	{
 		for (int32_t i = 0; i < lengths[b]; i++)
 		{
 			wb->start_double[i] = starts[b][i];
 			wb->end_double[i] = ends[b][i];
 		}
-		status = bq_qa_collect_window(collector, first + b, wb->start_double,
-									  wb->end_double, err);
-		if (status != BQ_OK)
-			return status;
+		status = bq_qa_collect_window(&refs[b].context->collector, refs[b].window,
+									  wb->start_double, wb->end_double, err);
+		refs[b].context->windows_run++;
 	}
-	return BQ_OK;
+	return status;
 }
 
 /*
@@ -224,70 +243,51 @@ check_model(const BqModel *model, const BqQaSettings *settings, BqError *err)
 	return BQ_OK;
 }
 
-/* One question over one context: its tokens, windows and candidates. */
-typedef struct QaRun
-{
-	BqTokenList q_tokens;
-	BqTokenList c_tokens;
-	BqSquadFeatures features;
-	BqQaCollector collector;
-	WindowBatch wb;
-} QaRun;
-
-static void
-qa_run_free(QaRun *run)
-{
-	window_batch_free(&run->wb);
-	bq_qa_collector_free(&run->collector);
-	bq_squad_features_free(&run->features);
-	bq_token_list_free(&run->q_tokens);
-	bq_token_list_free(&run->c_tokens);
-}
-
 /*
- * Tokenize, cut the windows, run the encoder over them and collect their
- * candidates into run->collector.
+ * Tokenize a context, cut its windows after the question's tokens and
+ * ready its collector.  'ctx' must not move afterwards (the collector
+ * points into it); free it with context_free.
  */
 static int
-qa_run(const BqModel *model, BqEncoder *enc, const BqQaSettings *settings,
-	   const char *question, size_t question_len, const char *context, size_t context_len,
-	   QaRun *run, const BqInterrupt *intr, BqError *err)
+context_prepare(const BqModel *model, const BqQaSettings *settings,
+				const BqTokenList *question, const char *text, size_t text_len,
+				QaContext *ctx, BqError *err)
 {
-	int			status;
+	int			status = tokenize_input(model, "context", text, text_len, &ctx->tokens, err);
 
-	memset(run, 0, sizeof(*run));
-	status = bq_qa_check_settings(settings, err);
 	if (status == BQ_OK)
-		status = check_model(model, settings, err);
-	if (status == BQ_OK)
-		status = tokenize_input(model, "question", question, question_len,
-								&run->q_tokens, err);
-	if (status == BQ_OK)
-		status = tokenize_input(model, "context", context, context_len,
-								&run->c_tokens, err);
-	if (status == BQ_OK)
-		status = bq_squad_features_build(&run->features, run->q_tokens.tokens,
-										 run->q_tokens.count, run->c_tokens.tokens,
-										 run->c_tokens.count,
+		status = bq_squad_features_build(&ctx->features, question->tokens, question->count,
+										 ctx->tokens.tokens, ctx->tokens.count,
 										 bq_tokenizer_pair_template(model->tokenizer),
 										 settings, err);
 	if (status == BQ_OK)
-		status = bq_qa_collector_init(&run->collector, &run->features, settings, err);
-	if (status == BQ_OK && run->features.n_windows > 0)
-		status = window_batch_alloc(&run->wb, settings->max_seq_len, err);
+		status = bq_qa_collector_init(&ctx->collector, &ctx->features, settings, err);
+	return status;
+}
 
-	for (int32_t w = 0; status == BQ_OK && w < run->features.n_windows; w += QA_WINDOW_BATCH)
-	{
-		int32_t		left = run->features.n_windows - w;
+static void
+context_free(QaContext *ctx)
+{
+	bq_qa_collector_free(&ctx->collector);
+	bq_squad_features_free(&ctx->features);
+	bq_token_list_free(&ctx->tokens);
+	free(ctx->text);
+}
 
-		if (bq_interrupted(intr))
-			status = bq_fail(err, BQ_ERR_CANCELLED, "question answering cancelled");
-		else
-			status = run_window_batch(enc, &run->features, w,
-									  left < QA_WINDOW_BATCH ? (int) left : QA_WINDOW_BATCH,
-									  settings->max_seq_len, &run->wb, &run->collector,
-									  intr, err);
-	}
+/*
+ * Check the settings against the model and tokenize the question: what
+ * every context of a question shares.
+ */
+static int
+question_prepare(const BqModel *model, const BqQaSettings *settings, const char *question,
+				 size_t question_len, BqTokenList *tokens, BqError *err)
+{
+	int			status = bq_qa_check_settings(settings, err);
+
+	if (status == BQ_OK)
+		status = check_model(model, settings, err);
+	if (status == BQ_OK)
+		status = tokenize_input(model, "question", question, question_len, tokens, err);
 	return status;
 }
 
@@ -297,31 +297,185 @@ bq_qa_answer(const BqModel *model, BqEncoder *enc, const BqQaSettings *settings,
 			 const char *context, size_t context_len,
 			 BqQaResult *result, const BqInterrupt *intr, BqError *err)
 {
-	QaRun		run;
+	BqTokenList q_tokens = {0};
+	QaContext	ctx = {0};
+	WindowBatch wb = {0};
 	int			status;
 
 	memset(result, 0, sizeof(*result));
-	status = qa_run(model, enc, settings, question, question_len, context, context_len,
-					&run, intr, err);
+	status = question_prepare(model, settings, question, question_len, &q_tokens, err);
 	if (status == BQ_OK)
-		status = bq_qa_collector_finish(&run.collector, context, context_len, result, err);
-	qa_run_free(&run);
+		status = context_prepare(model, settings, &q_tokens, context, context_len, &ctx, err);
+	if (status == BQ_OK && ctx.features.n_windows > 0)
+		status = window_batch_alloc(&wb, settings->max_seq_len, err);
+	while (status == BQ_OK && ctx.windows_run < ctx.features.n_windows)
+	{
+		WindowRef	refs[QA_WINDOW_BATCH];
+		int			count = 0;
+
+		while (count < QA_WINDOW_BATCH && ctx.windows_run + count < ctx.features.n_windows)
+		{
+			refs[count] = (WindowRef) {&ctx, ctx.windows_run + count};
+			count++;
+		}
+		if (bq_interrupted(intr))
+			status = bq_fail(err, BQ_ERR_CANCELLED, "question answering cancelled");
+		else
+			status = run_windows(enc, refs, count, settings->max_seq_len, &wb, intr, err);
+	}
+	if (status == BQ_OK)
+		status = bq_qa_collector_finish(&ctx.collector, context, context_len, result, err);
+	window_batch_free(&wb);
+	context_free(&ctx);
+	bq_token_list_free(&q_tokens);
+	return status;
+}
+
+/*
+ * The question, and the contexts whose windows have not all run yet: fewer
+ * than QA_WINDOW_BATCH windows wait between calls, so at most that many
+ * contexts do.
+ */
+struct BqQaBatch
+{
+	const BqModel *model;
+	BqQaSettings settings;
+	BqTokenList question;
+	BqAnswerPool *pool;			/* borrowed */
+	QaContext  *waiting[QA_WINDOW_BATCH];
+	int			waiting_count;
+	int32_t		waiting_windows;
+	WindowBatch wb;
+};
+
+BqQaBatch *
+bq_qa_batch_new(const BqModel *model, const BqQaSettings *settings, const char *question,
+				size_t question_len, BqAnswerPool *pool, BqError *err)
+{
+	BqQaBatch  *batch = calloc(1, sizeof(BqQaBatch));
+
+	if (batch == NULL)
+	{
+		bq_fail(err, BQ_ERR_NOMEM, "out of memory answering over many contexts");
+		return NULL;
+	}
+	batch->model = model;
+	batch->settings = *settings;
+	batch->pool = pool;
+	if (question_prepare(model, settings, question, question_len, &batch->question,
+						 err) != BQ_OK ||
+		window_batch_alloc(&batch->wb, settings->max_seq_len, err) != BQ_OK)
+	{
+		bq_qa_batch_free(batch);
+		return NULL;
+	}
+	return batch;
+}
+
+void
+bq_qa_batch_free(BqQaBatch *batch)
+{
+	if (batch == NULL)
+		return;
+	for (int i = 0; i < batch->waiting_count; i++)
+	{
+		context_free(batch->waiting[i]);
+		free(batch->waiting[i]);
+	}
+	window_batch_free(&batch->wb);
+	bq_token_list_free(&batch->question);
+	free(batch);
+}
+
+/*
+ * Run the next QA_WINDOW_BATCH waiting windows (or all, if fewer), the
+ * earliest contexts' first, then hand every context whose windows have all
+ * run to the pool.
+ */
+static int
+run_waiting(BqQaBatch *batch, BqEncoder *enc, const BqInterrupt *intr, BqError *err)
+{
+	WindowRef	refs[QA_WINDOW_BATCH];
+	int			count = 0;
+	int			kept = 0;
+	int			status;
+
+	for (int i = 0; i < batch->waiting_count && count < QA_WINDOW_BATCH; i++)
+	{
+		QaContext  *ctx = batch->waiting[i];
+
+		for (int32_t w = ctx->windows_run; w < ctx->features.n_windows && count < QA_WINDOW_BATCH; w++)
+			refs[count++] = (WindowRef) {ctx, w};
+	}
+	if (bq_interrupted(intr))
+		return bq_fail(err, BQ_ERR_CANCELLED, "question answering cancelled");
+	status = run_windows(enc, refs, count, batch->settings.max_seq_len, &batch->wb, intr, err);
+	if (status != BQ_OK)
+		return status;
+	batch->waiting_windows -= count;
+	for (int i = 0; i < batch->waiting_count; i++)
+	{
+		QaContext  *ctx = batch->waiting[i];
+
+		if (ctx->windows_run < ctx->features.n_windows)
+			batch->waiting[kept++] = ctx;
+		else
+		{
+			if (status == BQ_OK)
+				status = bq_qa_collector_pool(&ctx->collector, ctx->text, ctx->text_len,
+											  ctx->key, batch->pool, err);
+			context_free(ctx);
+			free(ctx);
+		}
+	}
+	batch->waiting_count = kept;
 	return status;
 }
 
 int
-bq_qa_answer_into_pool(const BqModel *model, BqEncoder *enc, const BqQaSettings *settings,
-					   const char *question, size_t question_len,
-					   const char *context, size_t context_len, int64_t key,
-					   BqAnswerPool *pool, const BqInterrupt *intr, BqError *err)
+bq_qa_batch_add(BqQaBatch *batch, const BqModel *model, BqEncoder *enc, const char *context,
+				size_t context_len, int64_t key, const BqInterrupt *intr, BqError *err)
 {
-	QaRun		run;
+	QaContext  *ctx;
 	int			status;
 
-	status = qa_run(model, enc, settings, question, question_len, context, context_len,
-					&run, intr, err);
-	if (status == BQ_OK)
-		status = bq_qa_collector_pool(&run.collector, context, context_len, key, pool, err);
-	qa_run_free(&run);
+	if (model != batch->model)
+		return bq_fail(err, BQ_ERR_INPUT,
+					   "the model changed while answering one question over many contexts");
+	if ((ctx = calloc(1, sizeof(QaContext))) == NULL ||
+		(ctx->text = malloc(context_len + 1)) == NULL)
+	{
+		free(ctx);
+		return bq_fail(err, BQ_ERR_NOMEM, "out of memory for a context");
+	}
+	memcpy(ctx->text, context, context_len);
+	ctx->text[context_len] = '\0';
+	ctx->text_len = context_len;
+	ctx->key = key;
+	status = context_prepare(model, &batch->settings, &batch->question, context, context_len,
+							 ctx, err);
+	if (status == BQ_OK && ctx->features.n_windows == 0)
+		status = bq_qa_collector_pool(&ctx->collector, ctx->text, ctx->text_len, key,
+									  batch->pool, err);
+	if (status != BQ_OK || ctx->features.n_windows == 0)
+	{
+		context_free(ctx);
+		free(ctx);
+		return status;
+	}
+	batch->waiting[batch->waiting_count++] = ctx;
+	batch->waiting_windows += ctx->features.n_windows;
+	while (status == BQ_OK && batch->waiting_windows >= QA_WINDOW_BATCH)
+		status = run_waiting(batch, enc, intr, err);
+	return status;
+}
+
+int
+bq_qa_batch_flush(BqQaBatch *batch, BqEncoder *enc, const BqInterrupt *intr, BqError *err)
+{
+	int			status = BQ_OK;
+
+	while (status == BQ_OK && batch->waiting_count > 0)
+		status = run_waiting(batch, enc, intr, err);
 	return status;
 }

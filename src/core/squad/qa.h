@@ -1,6 +1,6 @@
 /*
- * qa.h - extractive question answering over one question and one context:
- * windows, encoder, and SQuAD v2.0 post-processing (the algorithm of Google
+ * qa.h - extractive question answering, one question over one context or
+ * over many: windows, encoder, and SQuAD v2.0 post-processing (the algorithm of Google
  * BERT's run_squad.py, which NVIDIA NeMo's QA models use).
  */
 #ifndef BQ_QA_H
@@ -94,14 +94,35 @@ int			bq_qa_answer(const BqModel *model, BqEncoder *enc,
 typedef struct BqAnswerPool BqAnswerPool;
 
 /*
- * The same run of the model, its candidates offered to 'pool' under 'key'
- * instead of decided: one context of a question asked over many.
+ * One question over many contexts, each context's candidates offered to
+ * 'pool' under its key once all its windows have run.  Windows of
+ * consecutive contexts go through the encoder together, eight at a time,
+ * so that short contexts give the matrix products more rows; since a
+ * window's logits do not depend on its batch, and the pool not on the
+ * order contexts arrive in, the pool ends as if each context had been
+ * answered alone.  Fewer than eight windows (and so contexts, each a copy)
+ * wait between calls: memory stays bounded.
  */
-int			bq_qa_answer_into_pool(const BqModel *model, BqEncoder *enc,
-								   const BqQaSettings *settings,
-								   const char *question, size_t question_len,
-								   const char *context, size_t context_len, int64_t key,
-								   BqAnswerPool *pool, const BqInterrupt *intr, BqError *err);
+typedef struct BqQaBatch BqQaBatch;
+
+/* Check 'settings' (copied) against 'model' and tokenize 'question'. */
+BqQaBatch  *bq_qa_batch_new(const BqModel *model, const BqQaSettings *settings,
+							const char *question, size_t question_len,
+							BqAnswerPool *pool, BqError *err);
+
+/*
+ * Add a context (copied), running every full batch of waiting windows.
+ * 'model' must be the batch's; 'enc' may differ between calls.
+ */
+int			bq_qa_batch_add(BqQaBatch *batch, const BqModel *model, BqEncoder *enc,
+							const char *context, size_t context_len, int64_t key,
+							const BqInterrupt *intr, BqError *err);
+
+/* Run the windows still waiting: the pool then holds every context added. */
+int			bq_qa_batch_flush(BqQaBatch *batch, BqEncoder *enc, const BqInterrupt *intr,
+							  BqError *err);
+
+void		bq_qa_batch_free(BqQaBatch *batch);
 
 void		bq_qa_result_free(BqQaResult *result);
 
