@@ -11,6 +11,7 @@
 
 #include "compute.h"
 #include "miscadmin.h"
+#include "portability/instr_time.h"
 #include "storage/fd.h"
 #include "utils/memutils.h"
 
@@ -149,9 +150,24 @@ prepare_encoder(void)
 	session.threads = bertqa_threads;
 }
 
+/* Milliseconds since *since, which is then reset to now. */
+static double
+lap_ms(instr_time *since)
+{
+	instr_time	now;
+	double		ms;
+
+	INSTR_TIME_SET_CURRENT(now);
+	ms = INSTR_TIME_GET_MILLISEC(now) - INSTR_TIME_GET_MILLISEC(*since);
+	*since = now;
+	return ms;
+}
+
 /*
  * Return the session for the model bertqa.model selects, loading it when
  * this backend has none, another one, or one whose files changed since.
+ * A load reports where its time went at DEBUG1: it is what the first call
+ * of a connection adds.
  */
 BertqaSession *
 bertqa_session(void)
@@ -161,6 +177,9 @@ bertqa_session(void)
 	FileIdentity current[N_MODEL_FILES];
 	BqModelLoadOptions load_options = {0};
 	BqError		err;
+	instr_time	lap;
+	double		libraries_ms,
+				model_ms;
 
 	identify_files(dir, current);
 	if (session.model != NULL && strcmp(loaded_path, dir) == 0 &&
@@ -179,9 +198,12 @@ bertqa_session(void)
 				 errmsg("bertqa.model must be an absolute path"),
 				 errdetail("The setting is \"%s\".", dir)));
 	load_options.cache_dir = converted_weights_dir();
+	INSTR_TIME_SET_CURRENT(lap);
 	if (bq_compute_init(&err) != BQ_OK)
 		bertqa_report_error(&err, "could not start the matrix-product library");
+	libraries_ms = lap_ms(&lap);
 	session.model = bq_model_load_with(dir, &load_options, &err);
+	model_ms = lap_ms(&lap);
 	if (session.model == NULL)
 		ereport(ERROR,
 				(errcode(bertqa_sqlstate(err.status)),
@@ -196,5 +218,9 @@ bertqa_session(void)
 	memcpy(loaded_files, current, sizeof(loaded_files));
 	bq_compute_set_threads(bertqa_threads);
 	prepare_encoder();
+	ereport(DEBUG1,
+			(errmsg_internal("bertqa: loaded model \"%s\": matrix-product libraries %.1f ms, "
+							 "model files %.1f ms, encoder and packed weights %.1f ms",
+							 dir, libraries_ms, model_ms, lap_ms(&lap))));
 	return &session;
 }
