@@ -17,6 +17,7 @@
 #include "encoder.h"
 #include "file_util.h"
 #include "model.h"
+#include "onednn.h"
 #include "precision_expected.h"
 
 #define MODEL_DIR "test/fixtures/tiny-model"
@@ -448,6 +449,32 @@ test_batches_exact(void)
 	}
 }
 
+/*
+ * The row counts products are compiled for: a multiple of 8 never more
+ * than a step above the rows (8 rows up to 64, 16 up to 128, 32 above), so
+ * a 10-token input runs 16 rows, not 32, and the sizes up to 512 rows make
+ * 24 kernels per shape.
+ */
+static void
+test_padded_rows(void)
+{
+	int			sizes = 0;
+	int			last = 0;
+
+	for (int rows = 1; rows <= 1024; rows++)
+	{
+		int			padded = bq_onednn_padded_rows(rows);
+		int			step = rows <= 64 ? 8 : rows <= 128 ? 16 : 32;
+
+		CHECK(padded >= rows && padded < rows + step && padded % step == 0);
+		if (rows <= 512 && padded != last)
+			sizes++;
+		last = padded;
+	}
+	CHECK_INT_EQ(bq_onednn_padded_rows(10), 16);
+	CHECK_INT_EQ(sizes, 24);
+}
+
 static volatile sig_atomic_t alarms;
 
 static void
@@ -633,6 +660,7 @@ main(int argc, char **argv)
 	RUN_TEST(test_int8_drift);
 	RUN_TEST(test_bf16_drift);
 	RUN_TEST(test_batches_exact);
+	RUN_TEST(test_padded_rows);
 	RUN_TEST(test_bad_inputs);
 	RUN_TEST(test_interrupt);
 	RUN_TEST(test_flops);

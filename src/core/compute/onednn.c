@@ -47,14 +47,12 @@ typedef const dnnl_memory_desc_t *MemoryDescRef;
 /* Row count the packed layout is chosen for; any other count works with it. */
 #define LAYOUT_PROBE_ROWS 256
 
-/* Row counts are compiled in steps of this many rows. */
-#define ROW_STEP 32
 
 /* Distinct weight shapes of one model: Q/K/V fused, attention output, FFN in and out. */
 #define MAX_LAYOUTS 16
 
-/* Compiled products kept per caller (shapes x row counts). */
-#define MAX_KERNELS 96
+/* Compiled products kept per caller: 4 shapes x the 24 row counts up to 512, and more. */
+#define MAX_KERNELS 128
 
 typedef struct PackedLayout
 {
@@ -555,10 +553,18 @@ bq_onednn_pack(const float *w, int k, int n, BqPrecision precision, void *packed
 	return status == dnnl_success ? BQ_OK : fail_status(err, status, "pack a weight matrix");
 }
 
+/*
+ * Row counts are compiled in steps: of 8 rows up to 64, where a coarser
+ * step would double the work of a question over a sentence; of 16 up to
+ * 128; of 32 above, where a step costs at most a few percent more work and
+ * a finer one only more kernels (see bench/RESULTS.md, "Short inputs").
+ */
 int
 bq_onednn_padded_rows(int rows)
 {
-	return (rows + ROW_STEP - 1) / ROW_STEP * ROW_STEP;
+	int			step = rows <= 64 ? 8 : rows <= 128 ? 16 : 32;
+
+	return (rows + step - 1) / step * step;
 }
 
 BqLinearKernels *
