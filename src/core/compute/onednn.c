@@ -48,8 +48,12 @@ typedef const dnnl_memory_desc_t *MemoryDescRef;
 #define LAYOUT_PROBE_ROWS 256
 
 
-/* Distinct weight shapes of one model: Q/K/V fused, attention output, FFN in and out. */
-#define MAX_LAYOUTS 16
+/*
+ * Distinct weight layouts a process packs: 4 per model size and precision
+ * (Q/K/V fused, attention output, FFN in and out), for several model sizes
+ * in turn (a backend whose bertqa.model changes, in all three precisions).
+ */
+#define MAX_LAYOUTS 96
 
 /* Compiled products kept per caller: 4 shapes x the 24 row counts up to 512, and more. */
 #define MAX_KERNELS 128
