@@ -53,7 +53,7 @@ bench_usage(FILE *out)
 			"       bertqa bench --model DIR --serve [--batch B] [--threads T] [--precision P]\n"
 			"                    [--runs R] [--warmup W]\n"
 			"       bertqa bench --gemm [--threads T] [--precision P] [--runs R] [--warmup W]\n"
-			"       bertqa bench --attention [--seq-len N] [--runs R] [--warmup W]\n\n"
+			"       bertqa bench --attention [--seq-len N] [--precision P] [--runs R] [--warmup W]\n\n"
 			"Times the forward pass on random token ids and prints one JSON line\n"
 			"{\"times_ms\", \"median_ms\", \"min_ms\", \"gflops\", \"seq_len\", \"batch\", \"threads\",\n"
 			"\"precision\", \"kernels\", \"cpu\"}: every run, their median and minimum, what runs\n"
@@ -63,7 +63,8 @@ bench_usage(FILE *out)
 			"instead: on oneDNN from packed weights, as the encoder runs it.\n"
 			"With --attention, times one layer's attention (softmax(Q·Kᵀ/√d)·V, 768\n"
 			"wide, one thread, --seq-len tokens, default 384) cut into heads of 32,\n"
-			"64 and 128, each on the path the encoder takes for it.\n"
+			"64 and 128, each on the path an encoder in --precision takes for it\n"
+			"(bf16 and int8 encoders multiply bfloat16 in attention where the CPU can).\n"
 			"With --serve, loads the model once, prints {\"ready\": true, ...} and then\n"
 			"answers each request line {\"seq_len\": N, \"runs\": R, \"warmup\": W} on\n"
 			"standard input (runs and warmup default to the options) with the line\n"
@@ -185,8 +186,8 @@ bench_gemm(BqPrecision precision, int runs, int warmup)
  * 'head_size', over 'seq_len' tokens.
  */
 static void
-time_attention(int seq_len, int head_size, const float *q, const float *k, const float *v,
-			   float *out, float *scratch, int runs, int warmup, double *times)
+time_attention(int seq_len, int head_size, bool bf16, const float *q, const float *k,
+			   const float *v, float *out, float *scratch, int runs, int warmup, double *times)
 {
 	BqEngine	engine = bq_compute_engine();
 	float		scale = 1.0f / sqrtf((float) head_size);
@@ -197,7 +198,7 @@ time_attention(int seq_len, int head_size, const float *q, const float *k, const
 
 		for (int h = 0; h < ATTENTION_WIDTH / head_size; h++)
 			bq_attend_head(engine, q + h * head_size, k + h * head_size, v + h * head_size,
-						   ATTENTION_WIDTH, seq_len, head_size, scale, out + h * head_size,
+						   ATTENTION_WIDTH, seq_len, head_size, scale, bf16, out + h * head_size,
 						   ATTENTION_WIDTH, scratch);
 		if (r >= 0)
 			times[r] = cli_now_ms() - t0;
@@ -206,11 +207,13 @@ time_attention(int seq_len, int head_size, const float *q, const float *k, const
 
 /*
  * --attention: GFLOP/s of one layer's attention (4·S²·width FLOPs: Q·Kᵀ and
- * P·V) for each head size.
+ * P·V) for each head size, as encoders in 'precision' run it (bf16 and int8
+ * ones on bfloat16 products where the CPU has them).
  */
 static int
-bench_attention(int seq_len, int runs, int warmup)
+bench_attention(int seq_len, BqPrecision precision, int runs, int warmup)
 {
+	bool		bf16 = precision != BQ_PRECISION_FP32;
 	CliRandom	rng = {BENCH_SEED};
 	size_t		n = (size_t) seq_len * ATTENTION_WIDTH;
 	float	   *qkv = bq_alloc_aligned(sizeof(float) * 3 * n);
@@ -231,16 +234,20 @@ bench_attention(int seq_len, int runs, int warmup)
 	for (size_t i = 0; i < 3 * n; i++)
 		qkv[i] = (float) cli_random_normal(&rng, 1.0);
 	printf("{\"cpu\": \"%s\", \"threads\": 1, \"seq_len\": %d, \"width\": %d, "
-		   "\"attention\": [", cli_cpu_name(), seq_len, ATTENTION_WIDTH);
+		   "\"precision\": \"%s\", \"attention\": [", cli_cpu_name(), seq_len, ATTENTION_WIDTH,
+		   bq_precision_name(precision));
 	for (size_t i = 0; i < sizeof(attention_head_sizes) / sizeof(attention_head_sizes[0]); i++)
 	{
 		int			d = attention_head_sizes[i];
 		double		med;
 
-		time_attention(seq_len, d, qkv, qkv + n, qkv + 2 * n, out, scratch, runs, warmup, times);
+		time_attention(seq_len, d, bf16, qkv, qkv + n, qkv + 2 * n, out, scratch, runs, warmup,
+					   times);
 		med = cli_median(times, runs);
-		printf("%s{\"head_size\": %d, \"heads\": %d, \"median_ms\": %.3f, \"gflops\": %.1f}",
-			   i ? ", " : "", d, ATTENTION_WIDTH / d, med,
+		printf("%s{\"head_size\": %d, \"heads\": %d, \"products\": \"%s\", "
+			   "\"median_ms\": %.3f, \"gflops\": %.1f}",
+			   i ? ", " : "", d, ATTENTION_WIDTH / d,
+			   bf16 && bq_attention_runs_bf16(bq_compute_engine(), d) ? "bf16" : "fp32", med,
 			   4.0 * seq_len * seq_len * ATTENTION_WIDTH / (med * 1e6));
 	}
 	printf("]}\n");
@@ -515,10 +522,9 @@ cmd_bench(int argc, char **argv)
 		if (!ok)
 			return 2;
 	}
-	if (attention && (gemm || serve || model_dir != NULL || batch != 1 || threads > 1 ||
-					  precision != BQ_PRECISION_FP32))
-		return cli_usage_error("bench", "--attention measures fp32 attention alone, on one "
-							   "thread; it takes only --seq-len, --runs and --warmup");
+	if (attention && (gemm || serve || model_dir != NULL || batch != 1 || threads > 1))
+		return cli_usage_error("bench", "--attention measures attention alone, on one "
+							   "thread; it takes only --seq-len, --precision, --runs and --warmup");
 	if (!gemm && !attention && (model_dir == NULL || (seq_len == 0 && !serve)))
 		return cli_usage_error("bench", "--model DIR and --seq-len N (or --serve) are required, or --gemm (see --help)");
 	if (serve && (gemm || seq_len != 0))
@@ -543,7 +549,7 @@ cmd_bench(int argc, char **argv)
 		return 1;
 	}
 	if (attention)
-		return bench_attention(seq_len > 0 ? seq_len : 384, runs, warmup);
+		return bench_attention(seq_len > 0 ? seq_len : 384, precision, runs, warmup);
 	return gemm ? bench_gemm(precision, runs, warmup) :
 		bench_encoder(model_dir, precision, seq_len, batch, runs, warmup, serve);
 }

@@ -3,7 +3,9 @@
  * (PyTorch BertForQuestionAnswering on the tiny model) for every window of
  * the Google run_squad.py fixtures, alone and in mixed-length batches, on
  * one thread and on two under a storm of signals; batched logits equal to
- * the bit to those of each window alone, in every precision; plus input validation,
+ * the bit to those of each window alone, in every precision; a model with
+ * heads of 64 (attention in the AVX-512 kernel) in int8 and bf16 under
+ * signals as without; plus input validation,
  * cancellation and the FLOP count.
  */
 #include <signal.h>
@@ -625,6 +627,91 @@ forward_flops(const BqConfig *c, double seq)
 	return embeddings + c->num_layers * layer + product_flops(seq, h, 2);
 }
 
+/*
+ * Logits of every seq384 window on 'enc', one window a call, into
+ * start[i] and end[i] (malloc'd).
+ */
+static void
+run_windows_alone(BqEncoder *enc, const WindowSet *set, float **start, float **end)
+{
+	for (int i = 0; i < set->count; i++)
+		run_batch(enc, set, i, 1, &start[i], &end[i]);
+}
+
+/*
+ * The model with heads of 64 that test/run makes (BQ_HEADS64_MODEL), whose
+ * attention runs in the AVX-512 kernel, in int8 and bf16 (its bfloat16
+ * products where the CPU has AVX512-BF16) on two threads: the same logits,
+ * to the bit, with a storm of signals arriving as without.
+ */
+static void
+test_heads64_under_signals(void)
+{
+	const char *dir = getenv("BQ_HEADS64_MODEL");
+	const BqPrecision precisions[] = {BQ_PRECISION_INT8, BQ_PRECISION_BF16};
+	struct sigaction sa = {0};
+	struct itimerval every = {{0, 200}, {0, 200}};
+	struct itimerval off = {{0, 0}, {0, 0}};
+	WindowSet	set = {0};
+	BqModel    *m;
+	BqError		err;
+	int			ran = 0;
+
+	if (dir == NULL)
+	{
+		unit_skip("BQ_HEADS64_MODEL names no model (test/run makes one)");
+		return;
+	}
+	m = bq_model_load(dir, &err);
+	CHECK(m != NULL);
+	if (m == NULL)
+		return;
+	load_windows(SEQ384, &set);
+	sa.sa_handler = count_alarm;
+	sigaction(SIGALRM, &sa, NULL);
+	bq_compute_set_threads(2);
+	alarms = 0;
+	for (size_t p = 0; p < sizeof(precisions) / sizeof(precisions[0]); p++)
+	{
+		BqEncoder  *enc = bq_encoder_new(m, precisions[p], &err);
+		float	  **quiet = calloc((size_t) set.count * 4, sizeof(float *));
+		float	  **stormy = quiet + 2 * set.count;
+		int			differing = 0;
+
+		CHECK(enc != NULL);
+		if (enc == NULL || bq_encoder_precision(enc) != precisions[p])
+		{
+			bq_encoder_free(enc);
+			free(quiet);
+			continue;
+		}
+		run_windows_alone(enc, &set, quiet, quiet + set.count);
+		setitimer(ITIMER_REAL, &every, NULL);
+		run_windows_alone(enc, &set, stormy, stormy + set.count);
+		setitimer(ITIMER_REAL, &off, NULL);
+		for (int i = 0; i < 2 * set.count; i++)
+		{
+			differing += memcmp(quiet[i], stormy[i],
+								sizeof(float) * (size_t) set.w[i % set.count].len) != 0;
+			free(quiet[i]);
+			free(stormy[i]);
+		}
+		printf("heads of 64, %s on 2 threads: %d of %d windows' logits differ under signals\n",
+			   bq_precision_name(precisions[p]), differing, 2 * set.count);
+		CHECK_INT_EQ(differing, 0);
+		free(quiet);
+		bq_encoder_free(enc);
+		ran++;
+	}
+	bq_compute_set_threads(1);
+	printf("%d signals arrived\n", (int) alarms);
+	CHECK(alarms > 100);
+	if (ran == 0)
+		unit_skip("neither int8 nor bf16 runs on this machine");
+	free_windows(&set);
+	bq_model_free(m);
+}
+
 static void
 test_flops(void)
 {
@@ -661,6 +748,7 @@ main(int argc, char **argv)
 	RUN_TEST(test_bf16_drift);
 	RUN_TEST(test_batches_exact);
 	RUN_TEST(test_padded_rows);
+	RUN_TEST(test_heads64_under_signals);
 	RUN_TEST(test_bad_inputs);
 	RUN_TEST(test_interrupt);
 	RUN_TEST(test_flops);

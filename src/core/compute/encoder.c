@@ -297,7 +297,7 @@ attend(BqEncoder *enc, int first, int len, int head)
 	const float *q = enc->qkv + (size_t) first * 3 * h + head * d;
 
 	bq_attend_head(bq_compute_engine(), q, q + h, q + 2 * h, 3 * h, len, d,
-				   (float) (1.0 / sqrt((double) d)),
+				   (float) (1.0 / sqrt((double) d)), enc->precision != BQ_PRECISION_FP32,
 				   enc->context + (size_t) first * h + head * d, h,
 				   enc->attention + omp_get_thread_num() * enc->attention_floats);
 }
