@@ -24,6 +24,7 @@
 
 #include "aligned_memory.h"
 #include "model_config.h"
+#include "weight_cache.h"
 #include "model_tokenizer.h"
 #include "nemo_archive.h"
 #include "safetensors.h"

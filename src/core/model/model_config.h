@@ -51,29 +51,6 @@ int			bq_qa_defaults_from_json(json_object *obj, const char *name, BqQaDefaults 
 /* "dir/file", malloc'd; NULL when out of memory. */
 char	   *bq_model_path(const char *dir, const char *file);
 
-/*
- * "cache_dir/bertqa-<hash>-<inode>-<size>-<mtime><suffix>", malloc'd (NULL
- * when out of memory): the name of something derived from the file
- * 'source', which changes whenever the source's path, device, inode, size
- * or mtime does, so a changed source is never served from a stale copy.
- */
-char	   *bq_cache_path(const char *cache_dir, const char *source,
-						  const BqFileIdentity *identity, const char *suffix);
-
-/* Create the cache directory 'cache_dir' unless it exists (as a directory). */
-int			bq_cache_dir_make(const char *cache_dir, BqError *err);
-
-/* Writes the cache file 'path' (atomically, e.g. bq_safetensors_create). */
-typedef int (*BqCacheWriter) (const char *path, void *arg, BqError *err);
-
-/*
- * Map the cache file 'path', writing it first with 'write' if it does not
- * exist.  Writers hold an exclusive lock on "<path>.lock" and look again
- * once they hold it, so processes wanting the file at once write it once
- * and all map that one copy.
- */
-BqSafetensors *bq_cache_open(const char *path, BqCacheWriter write, void *arg, BqError *err);
-
 /* config.json contents for 'config' (caller puts the object), or NULL when out of memory. */
 json_object *bq_config_to_json(const BqConfig *config);
 

@@ -28,6 +28,7 @@
 
 #include "file_util.h"
 #include "model_config.h"
+#include "weight_cache.h"
 #include "torch_checkpoint.h"
 #include "zip_reader.h"
 
