@@ -17,6 +17,7 @@
 
 #include "aligned_memory.h"
 #include "model_config.h"
+#include "weight_cache.h"
 #include "onednn.h"
 #include "safetensors.h"
 

@@ -5,9 +5,6 @@
  * its buffers from these numbers, so an absurd value must be an error here
  * rather than an overflow later.
  */
-#ifndef _DEFAULT_SOURCE
-#define _DEFAULT_SOURCE			/* flock */
-#endif
 #include "model_config.h"
 
 #include <errno.h>

@@ -1,6 +1,9 @@
 /*
  * weight_cache.c - names and atomic, once-only writes of cache files.
  */
+#ifndef _DEFAULT_SOURCE
+#define _DEFAULT_SOURCE			/* flock */
+#endif
 #include "weight_cache.h"
 
 #include <errno.h>
