@@ -200,3 +200,35 @@ CREATE FUNCTION qa_squad_eval(dataset jsonb, predictions jsonb,
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'bertqa_qa_squad_eval'
 LANGUAGE C STABLE PARALLEL SAFE;
+
+-- The weight cache (bertqa.cache_dir): its entries, and the removal of those
+-- whose source is gone or changed and that no backend maps.  For the
+-- superuser, and whom it grants them to: they show and remove server files.
+CREATE FUNCTION qa_cache_entries()
+RETURNS TABLE (
+	entry text,
+	source text,
+	bytes bigint,
+	last_used timestamptz,
+	source_exists boolean,
+	stale boolean,
+	in_use boolean
+)
+AS 'MODULE_PATHNAME', 'bertqa_qa_cache_entries'
+LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
+
+CREATE FUNCTION qa_cache_clean()
+RETURNS TABLE (
+	entry text,
+	source text,
+	bytes bigint,
+	last_used timestamptz,
+	source_exists boolean,
+	stale boolean,
+	in_use boolean
+)
+AS 'MODULE_PATHNAME', 'bertqa_qa_cache_clean'
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+
+REVOKE ALL ON FUNCTION qa_cache_entries() FROM PUBLIC;
+REVOKE ALL ON FUNCTION qa_cache_clean() FROM PUBLIC;

@@ -33,7 +33,7 @@ CREATE TEMP TABLE nemo AS
 SELECT (SELECT count(*) FROM nemo) AS nemo_rows,
 	   (SELECT count(*) FROM (TABLE nemo EXCEPT ALL TABLE bundled) d) AS nemo_differences;
 -- One unpacked copy in the shared cache.
-SELECT count(*) AS unpacked FROM pg_ls_dir('bertqa_cache') f WHERE f LIKE '%.nemo.d';
+SELECT count(*) AS unpacked FROM pg_ls_dir('pgsql_tmp_bertqa') f WHERE f LIKE '%.nemo.d';
 
 SET bertqa.model = :'pytorch';
 SELECT format, dtype, parameters FROM qa_model_info();
@@ -47,7 +47,7 @@ SELECT (SELECT count(*) FROM pytorch) AS pytorch_rows,
 \set nemo :formats '/tiny-qa.nemo'
 SET bertqa.model = :'nemo';
 SELECT answer FROM qa_answer('Where is the tower?', 'The Eiffel Tower is in Paris.');
-SELECT count(*) AS unpacked FROM pg_ls_dir('bertqa_cache') f WHERE f LIKE '%.nemo.d';
+SELECT count(*) AS unpacked FROM pg_ls_dir('pgsql_tmp_bertqa') f WHERE f LIKE '%.nemo.d';
 
 -- A missing archive is a clear error.
 SET bertqa.model = '/nonexistent/model.nemo';

@@ -1,6 +1,7 @@
 -- Only a superuser chooses which files bertqa reads: bertqa.model is a
 -- superuser setting, and no function takes a path.  A non-superuser can
--- call every function, but only ever with the model a superuser chose.
+-- call every function but the weight cache's two (revoked from PUBLIC:
+-- qa_operations.sql), and only ever with the model a superuser chose.
 CREATE EXTENSION IF NOT EXISTS bertqa;
 CREATE ROLE regress_bertqa_user NOLOGIN NOSUPERUSER;
 GRANT CREATE ON SCHEMA public TO regress_bertqa_user;

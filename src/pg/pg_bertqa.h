@@ -17,6 +17,8 @@
 /* GUC variables (pg_module.c) */
 extern char *bertqa_model_path;
 extern int	bertqa_threads;
+extern int	bertqa_max_threads;
+extern char *bertqa_cache_dir;
 extern int	bertqa_precision;		/* a BqPrecision */
 extern int	bertqa_max_seq_len;
 extern int	bertqa_doc_stride;
@@ -38,6 +40,9 @@ typedef struct BertqaSession
 
 /* Load (or reuse) the current model; ERROR if it cannot be loaded. */
 BertqaSession *bertqa_session(void);
+
+/* The weight cache's directory (pg_model.c), or NULL after a warning when unusable. */
+char	   *bertqa_cache_dir_path(void);
 
 /* Post-processing settings from the GUCs and the model's own defaults. */
 void		bertqa_qa_settings(BqQaSettings *settings, const BqModel *model);

@@ -8,6 +8,7 @@
 #include "pg_bertqa.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "compute.h"
 #include "miscadmin.h"
@@ -51,20 +52,57 @@ bundled_model_dir(void)
 }
 
 /*
- * Where F16/BF16 weights are converted to fp32, and .nemo archives
- * unpacked, once for all backends: a directory in the data directory, which
- * every backend can write and which lives as long as the cluster.
+ * The weight cache, where F16/BF16 weights are converted to fp32, weights
+ * packed for oneDNN and .nemo archives unpacked, once for all backends:
+ * bertqa.cache_dir, by default pgsql_tmp_bertqa in the data directory
+ * (made here).  Base backups and pg_rewind skip names that start with
+ * pgsql_tmp, and PostgreSQL removes only its own pgsql_tmp directories at
+ * start, so the cache survives restarts but no backup or replica carries
+ * it.  NULL, after a warning, when bertqa.cache_dir is not a writable
+ * directory: backends then convert and pack in private memory.
  */
-static char *
-converted_weights_dir(void)
+char *
+bertqa_cache_dir_path(void)
 {
-	char	   *dir = psprintf("%s/bertqa_cache", DataDir);
+	bool		chosen = bertqa_cache_dir != NULL && bertqa_cache_dir[0] != '\0';
+	char	   *dir = chosen ? pstrdup(bertqa_cache_dir) : psprintf("%s/pgsql_tmp_bertqa", DataDir);
+	struct stat sb;
 
-	if (MakePGDirectory(dir) != 0 && errno != EEXIST)
+	if (!chosen && MakePGDirectory(dir) != 0 && errno != EEXIST)
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not create directory \"%s\": %m", dir)));
+	if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode) || access(dir, W_OK | X_OK) != 0)
+	{
+		ereport(WARNING,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("bertqa.cache_dir \"%s\" cannot hold the weight cache", dir),
+				 errdetail("%s", stat(dir, &sb) != 0 ? "It does not exist." :
+						   !S_ISDIR(sb.st_mode) ? "It is not a directory." :
+						   "The server cannot write to it."),
+				 errhint("Answering goes on without the cache: each backend converts and packs the weights itself.")));
+		return NULL;
+	}
 	return dir;
+}
+
+/*
+ * The threads a forward pass uses: bertqa.threads, lowered to
+ * bertqa.max_threads with a notice (once per value asked for).
+ */
+static int
+threads_to_use(void)
+{
+	static int	noticed = 0;
+
+	if (bertqa_threads <= bertqa_max_threads)
+		return bertqa_threads;
+	if (noticed != bertqa_threads)
+		ereport(NOTICE,
+				(errmsg("bertqa.threads is lowered from %d to bertqa.max_threads, %d",
+						bertqa_threads, bertqa_max_threads)));
+	noticed = bertqa_threads;
+	return bertqa_max_threads;
 }
 
 /*
@@ -140,14 +178,14 @@ prepare_encoder(void)
 	BqError		err;
 
 	if (session.encoder != NULL && session.requested == (BqPrecision) bertqa_precision &&
-		session.threads == bertqa_threads)
+		session.threads == bq_compute_threads())
 		return;
 	bq_encoder_free(session.encoder);
 	session.encoder = bq_encoder_new(session.model, (BqPrecision) bertqa_precision, &err);
 	if (session.encoder == NULL)
 		bertqa_report_error(&err, "could not prepare the bertqa encoder");
 	session.requested = (BqPrecision) bertqa_precision;
-	session.threads = bertqa_threads;
+	session.threads = bq_compute_threads();
 }
 
 /* Milliseconds since *since, which is then reset to now. */
@@ -185,7 +223,7 @@ bertqa_session(void)
 	if (session.model != NULL && strcmp(loaded_path, dir) == 0 &&
 		same_files(current, loaded_files))
 	{
-		bq_compute_set_threads(bertqa_threads);
+		bq_compute_set_threads(threads_to_use());
 		prepare_encoder();
 		return &session;
 	}
@@ -197,7 +235,7 @@ bertqa_session(void)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("bertqa.model must be an absolute path"),
 				 errdetail("The setting is \"%s\".", dir)));
-	load_options.cache_dir = converted_weights_dir();
+	load_options.cache_dir = bertqa_cache_dir_path();
 	INSTR_TIME_SET_CURRENT(lap);
 	if (bq_compute_init(&err) != BQ_OK)
 		bertqa_report_error(&err, "could not start the matrix-product library");
@@ -216,7 +254,7 @@ bertqa_session(void)
 	session.bundled = bundled;
 	loaded_path = MemoryContextStrdup(TopMemoryContext, dir);
 	memcpy(loaded_files, current, sizeof(loaded_files));
-	bq_compute_set_threads(bertqa_threads);
+	bq_compute_set_threads(threads_to_use());
 	prepare_encoder();
 	ereport(DEBUG1,
 			(errmsg_internal("bertqa: loaded model \"%s\": matrix-product libraries %.1f ms, "

@@ -4,6 +4,8 @@
 #include "pg_bertqa.h"
 
 #include <math.h>
+#include <sched.h>
+#include <unistd.h>
 
 #include "fmgr.h"
 #include "utils/guc.h"
@@ -13,6 +15,8 @@ PG_MODULE_MAGIC;
 
 char	   *bertqa_model_path = NULL;
 int			bertqa_threads = 1;
+int			bertqa_max_threads = 1;
+char	   *bertqa_cache_dir = NULL;
 int			bertqa_precision = BQ_PRECISION_FP32;
 int			bertqa_max_seq_len = 384;
 int			bertqa_doc_stride = 128;
@@ -39,6 +43,33 @@ check_null_threshold(double *newval, void **extra, GucSource source)
 		return false;
 	}
 	return true;
+}
+
+/*
+ * bertqa.cache_dir is empty (the default place) or an absolute path: a
+ * relative one would depend on each process's working directory.
+ */
+static bool
+check_cache_dir(char **newval, void **extra, GucSource source)
+{
+	if (*newval != NULL && (*newval)[0] != '\0' && !is_absolute_path(*newval))
+	{
+		GUC_check_errdetail("bertqa.cache_dir must be an absolute path or empty (the default, "
+							"pgsql_tmp_bertqa in the data directory).");
+		return false;
+	}
+	return true;
+}
+
+/* The CPUs this server process may run on (its affinity), at least 1. */
+static int
+usable_cpus(void)
+{
+	cpu_set_t	set;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+		return CPU_COUNT(&set);
+	return Max(1, (int) sysconf(_SC_NPROCESSORS_ONLN));
 }
 
 /*
@@ -112,6 +143,27 @@ _PG_init(void)
 							PGC_USERSET,
 							0,
 							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("bertqa.max_threads",
+							"Most threads one forward pass may use, whatever bertqa.threads asks.",
+							"A larger bertqa.threads is lowered to it, with a notice. "
+							"The default is the number of CPUs the server may use.",
+							&bertqa_max_threads,
+							Min(usable_cpus(), 64), 1, 64,
+							PGC_SIGHUP,
+							0,
+							NULL, NULL, NULL);
+
+	DefineCustomStringVariable("bertqa.cache_dir",
+							   "Directory of converted and packed model weights shared by all backends.",
+							   "Empty (the default) is pgsql_tmp_bertqa in the data directory, which "
+							   "base backups skip. Another directory must exist and be writable by the "
+							   "server; where it cannot be used, backends answer without the cache.",
+							   &bertqa_cache_dir,
+							   "",
+							   PGC_SIGHUP,
+							   0,
+							   check_cache_dir, NULL, NULL);
 
 	for (int p = 0; p < BQ_PRECISIONS; p++)
 		precision_options[p] = (struct config_enum_entry) {bq_precision_name((BqPrecision) p), p, false};

@@ -2,12 +2,15 @@
  * test_model.c - loading model directories: the tiny fixture, weights
  * shared through the page cache rather than copied, one clear error per
  * kind of broken directory, name variants, misaligned F32, and F16/BF16
- * conversion (private and through the shared cache directory).
+ * conversion (private and through the shared cache directory), and the
+ * cache's listing and cleaning.
  *
  * Broken and converted models are generated from the good fixture into
  * mkdtemp directories.
  */
+#define _DEFAULT_SOURCE			/* realpath */
 #include <dirent.h>
+#include <limits.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -27,6 +30,7 @@
 #include "model_config.h"
 #include "packed_weights.h"
 #include "safetensors.h"
+#include "weight_cache.h"
 
 #define FIXTURE "test/fixtures/tiny-model"
 #define FIXTURE_WEIGHTS FIXTURE "/model.safetensors"
@@ -1268,6 +1272,146 @@ test_cache_dir_errors(void)
 	remove_dir(parent);
 }
 
+/* The entry of 'entries' whose name ends with 'suffix', or NULL. */
+static const BqCacheEntry *
+entry_ending(const BqCacheEntry *entries, size_t n, const char *suffix)
+{
+	for (size_t i = 0; i < n; i++)
+	{
+		size_t		len = strlen(entries[i].name);
+
+		if (len >= strlen(suffix) && strcmp(entries[i].name + len - strlen(suffix), suffix) == 0)
+			return &entries[i];
+	}
+	return NULL;
+}
+
+/*
+ * The cache's listing and cleaning: an F16 model's fp32 copy and its
+ * checked-finite marker (made from the copy) are listed with their
+ * sources, fresh; when the model's file changes, the copy is stale but in
+ * use while a loaded model maps it, and stays, with its marker; once
+ * unmapped, it goes with its lock file and its source's record, then its
+ * marker, and the new version's entries stay; when the file is gone, they
+ * go too.
+ */
+static void
+test_cache_list_and_clean(void)
+{
+	char	   *dir = temp_model(false);
+	char	   *ref_dir = temp_model(false);
+	char	   *cache_dir = temp_model(false);
+	char	   *weights = strdup(path_in(dir, "model.safetensors"));
+	char	   *real;
+	BqModelLoadOptions opts = {cache_dir};
+	BqCacheEntry *entries;
+	BqCacheEntry *removed;
+	size_t		n,
+				n_removed;
+	const BqCacheEntry *copy;
+	const BqCacheEntry *marker;
+	BqModel    *old;
+	BqModel    *current;
+	BqError		err;
+
+	copy_file(FIXTURE "/config.json", path_in(dir, "config.json"));
+	copy_file(FIXTURE "/vocab.txt", path_in(dir, "vocab.txt"));
+	write_16bit_models("F16", dir, ref_dir);
+	real = realpath(weights, NULL);
+	old = bq_model_load_with(dir, &opts, &err);
+	CHECK(old != NULL && real != NULL);
+	if (old == NULL || real == NULL)
+		return;
+
+	CHECK_INT_EQ(bq_cache_list(cache_dir, &entries, &n, &err), BQ_OK);
+	CHECK_INT_EQ(n, 2);
+	copy = entry_ending(entries, n, ".f32.safetensors");
+	marker = entry_ending(entries, n, ".finite");
+	CHECK(copy != NULL && marker != NULL);
+	if (copy != NULL && marker != NULL)
+	{
+		CHECK(copy->source != NULL && strcmp(copy->source, real) == 0);
+		CHECK(copy->source_exists && !copy->stale && copy->in_use);
+		CHECK(copy->bytes >= old->bytes_converted && copy->last_used > 0);
+		CHECK(marker->source_exists && !marker->stale && !marker->in_use);
+	}
+	bq_cache_entries_free(entries, n);
+	CHECK_INT_EQ(bq_cache_remove_stale(cache_dir, &removed, &n_removed, &err), BQ_OK);
+	CHECK_INT_EQ(n_removed, 0);
+	bq_cache_entries_free(removed, n_removed);
+
+	/* a new version of the source: the old entries are stale, the mapped copy in use */
+	sleep(1);
+	write_16bit_models("F16", dir, ref_dir);
+	current = bq_model_load_with(dir, &opts, &err);
+	CHECK(current != NULL);
+	CHECK_INT_EQ(bq_cache_list(cache_dir, &entries, &n, &err), BQ_OK);
+	CHECK_INT_EQ(n, 4);
+	bq_cache_entries_free(entries, n);
+	CHECK_INT_EQ(bq_cache_list(cache_dir, &entries, &n, &err), BQ_OK);
+	{
+		int			stale_in_use = 0,
+					fresh = 0;
+
+		for (size_t i = 0; i < n; i++)
+		{
+			stale_in_use += entries[i].stale && entries[i].in_use;
+			fresh += !entries[i].stale;
+		}
+		CHECK_INT_EQ(stale_in_use, 1);	/* the old copy */
+		CHECK_INT_EQ(fresh, 3);	/* its marker, the new copy and marker */
+	}
+	bq_cache_entries_free(entries, n);
+	CHECK_INT_EQ(bq_cache_remove_stale(cache_dir, &removed, &n_removed, &err), BQ_OK);
+	CHECK_INT_EQ(n_removed, 0);
+	bq_cache_entries_free(removed, n_removed);
+
+	/* unmapped, the old copy goes, with its lock file and its source's record, then its marker */
+	bq_model_free(old);
+	CHECK_INT_EQ(bq_cache_remove_stale(cache_dir, &removed, &n_removed, &err), BQ_OK);
+	CHECK_INT_EQ(n_removed, 2);
+	if (n_removed == 2)
+		CHECK(entry_ending(removed, 1, ".f32.safetensors") != NULL &&
+			  entry_ending(removed + 1, 1, ".finite") != NULL);
+	bq_cache_entries_free(removed, n_removed);
+	CHECK_INT_EQ(bq_cache_list(cache_dir, &entries, &n, &err), BQ_OK);
+	CHECK_INT_EQ(n, 2);
+	for (size_t i = 0; i < n; i++)
+		CHECK(!entries[i].stale && entries[i].source_exists);
+	bq_cache_entries_free(entries, n);
+	{
+		DIR		   *d = opendir(cache_dir);
+		struct dirent *e;
+		int			records = 0,
+					locks = 0;
+
+		while (d != NULL && (e = readdir(d)) != NULL)
+		{
+			records += strstr(e->d_name, ".source") != NULL;
+			locks += strstr(e->d_name, ".lock") != NULL;
+		}
+		if (d != NULL)
+			closedir(d);
+		CHECK_INT_EQ(records, 2);	/* the model's file, and the copy the marker is made from */
+		CHECK_INT_EQ(locks, 1);
+	}
+
+	/* a source that is gone: its entries are stale, and go once unmapped */
+	bq_model_free(current);
+	unlink(weights);
+	CHECK_INT_EQ(bq_cache_remove_stale(cache_dir, &removed, &n_removed, &err), BQ_OK);
+	CHECK_INT_EQ(n_removed, 2);
+	for (size_t i = 0; i < n_removed; i++)
+		CHECK(!removed[i].source_exists);
+	bq_cache_entries_free(removed, n_removed);
+
+	free(real);
+	free(weights);
+	remove_dir(dir);
+	remove_dir(ref_dir);
+	remove_dir(cache_dir);
+}
+
 /* The first occurrence of 'text' in 'len' bytes of 'data', or NULL. */
 static char *
 find_bytes(char *data, size_t len, const char *text)
@@ -1397,6 +1541,7 @@ main(int argc, char **argv)
 	RUN_TEST(test_f16);
 	RUN_TEST(test_bf16);
 	RUN_TEST(test_cache_dir_errors);
+	RUN_TEST(test_cache_list_and_clean);
 	RUN_TEST(test_packed_cache_versions);
 	UNIT_DONE();
 }

@@ -359,7 +359,9 @@ pack_shared(BqPackedWeights *packed, const BqModel *model, const PackPlan *plan,
 
 	if (specs == NULL || names == NULL)
 		rc = bq_fail(err, BQ_ERR_NOMEM, "out of memory packing the weights of \"%s\"", model->path);
-	else if ((rc = bq_cache_dir_make(cache_dir, err)) == BQ_OK)
+	else if ((rc = bq_cache_dir_make(cache_dir, err)) == BQ_OK &&
+			 (rc = bq_cache_record_source(cache_dir, model->file->name, &model->file->identity,
+										  err)) == BQ_OK)
 	{
 		file_specs(plan, specs, names);
 		snprintf(suffix, sizeof(suffix), ".packed-%s-onednn%s-%016" PRIx64 ".safetensors",

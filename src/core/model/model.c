@@ -609,7 +609,9 @@ bind_cached(BqModel *model, SlotList *list, const char *cache_dir, BqError *err)
 	CacheSource source = {model, list};
 	int			rc;
 
-	if ((rc = bq_cache_dir_make(cache_dir, err)) != BQ_OK)
+	if ((rc = bq_cache_dir_make(cache_dir, err)) != BQ_OK ||
+		(rc = bq_cache_record_source(cache_dir, model->file->name, &model->file->identity,
+									 err)) != BQ_OK)
 		return rc;
 	model->cache_path = cache_file_name(cache_dir, model->file);
 	if (model->cache_path == NULL)
@@ -697,9 +699,15 @@ check_finite_once(const BqModel *model, const SlotList *list,
 	if (rc == BQ_OK && marker != NULL)
 	{
 		int			fd = open(marker, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		BqError		ignored;
 
+		/* the marker only saves work: a cache that cannot hold it costs a scan */
 		if (fd >= 0)
+		{
 			close(fd);
+			bq_cache_record_source(options->cache_dir, model->file->name,
+								   &model->file->identity, &ignored);
+		}
 	}
 	free(marker);
 	return rc;

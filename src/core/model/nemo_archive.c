@@ -739,6 +739,12 @@ bq_nemo_prepare(const char *nemo_path, const char *cache_dir, char **dir, bool *
 		id.mtime_nsec = (int64_t) sb.st_mtim.tv_nsec;
 		if ((*dir = bq_cache_path(cache_dir, nemo_path, &id, ".nemo.d")) == NULL)
 			return bq_fail(err, BQ_ERR_NOMEM, "out of memory loading \"%s\"", nemo_path);
+		if ((rc = bq_cache_record_source(cache_dir, nemo_path, &id, err)) != BQ_OK)
+		{
+			free(*dir);
+			*dir = NULL;
+			return rc;
+		}
 		if (stat(*dir, &sb) == 0 && S_ISDIR(sb.st_mode))
 			return BQ_OK;		/* unpacked before; renamed into place whole */
 	}

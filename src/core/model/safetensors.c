@@ -399,6 +399,8 @@ bq_tensor_file_from_bytes(const void *bytes, size_t size, const char *name,
 {
 	BqSafetensors *st = calloc(1, sizeof(BqSafetensors));
 
+	if (st != NULL)
+		st->hold_fd = -1;
 	if (st == NULL || (st->name = strdup(name)) == NULL)
 	{
 		free(st);
@@ -454,6 +456,8 @@ bq_tensor_file_open(const char *path, const char *what, BqTensorIndexer index, B
 		return NULL;
 	}
 	st = calloc(1, sizeof(BqSafetensors));
+	if (st != NULL)
+		st->hold_fd = -1;
 	if (st == NULL || (st->name = strdup(path)) == NULL)
 	{
 		free(st);
@@ -496,6 +500,8 @@ bq_safetensors_close(BqSafetensors *st)
 		return;
 	if (st->mapped)
 		munmap((void *) st->bytes, st->size);
+	if (st->hold_fd >= 0)
+		close(st->hold_fd);		/* releases its lock */
 	for (int i = 0; i < st->count; i++)
 		free(st->tensors[i].name);
 	free(st->tensors);

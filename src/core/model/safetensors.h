@@ -65,6 +65,8 @@ typedef struct BqSafetensors
 	BqFileIdentity identity;	/* of the mapped file; zero for buffers */
 	BqTensor   *tensors;		/* [count], in header order */
 	int			count;
+	int			hold_fd;		/* a shared lock on the file while a cache entry
+								 * is mapped (weight_cache.h), or -1 */
 } BqSafetensors;
 
 /* Map 'path' read-only (shared) and validate its header. */
