@@ -6,8 +6,9 @@
 #     started from the backup answers the same and remakes its cache;
 #  2. qa_cache_clean removes the entries made from a model file that has
 #     changed, but not those a backend still maps, until it lets go;
-#  3. bertqa.cache_dir naming a missing directory warns, and answering
-#     goes on without the cache.
+#  3. bertqa.cache_dir naming a missing directory, or one the server cannot
+#     write, warns, and answering goes on without the cache; a writable
+#     one holds it.
 # BENCH_MODEL (a model directory) runs part 1 on that model instead of the
 # bundled one and prints the sizes (bench/backup_size uses it).
 set -uo pipefail
@@ -110,9 +111,16 @@ sql -c "LOAD 'bertqa'" -c "ALTER SYSTEM SET bertqa.cache_dir = '$tmp/missing'" -
 sleep 0.5
 out=$(sql -c "$question" 2>&1)
 check "a missing bertqa.cache_dir warns" grep -q "bertqa.cache_dir \"$tmp/missing\" cannot hold the weight cache" <<<"$out"
-check "and answering goes on without it, as before" grep -qxF "$(cat "$tmp/answer.fp32")" <<<"$out"
+check "and answering goes on without it" grep -qxF "$(cat "$tmp/answer.fp32")" <<<"$out"
 check "qa_cache_entries says there is no cache" \
 	grep -q "bertqa.cache_dir cannot hold one" <<<"$(sql -c "SELECT * FROM qa_cache_entries()" 2>&1)"
+mkdir "$tmp/readonly"
+chmod 555 "$tmp/readonly"
+sql -c "LOAD 'bertqa'" -c "ALTER SYSTEM SET bertqa.cache_dir = '$tmp/readonly'" -c "SELECT pg_reload_conf()" >/dev/null
+sleep 0.5
+out=$(sql -c "$question" 2>&1)
+check "a bertqa.cache_dir the server cannot write warns" grep -q "The server cannot write to it" <<<"$out"
+check "and answering goes on without it" grep -qxF "$(cat "$tmp/answer.fp32")" <<<"$out"
 mkdir "$tmp/elsewhere"
 [ "$(id -u)" = 0 ] && chown postgres "$tmp/elsewhere"
 sql -c "LOAD 'bertqa'" -c "ALTER SYSTEM SET bertqa.cache_dir = '$tmp/elsewhere'" -c "SELECT pg_reload_conf()" >/dev/null
