@@ -204,8 +204,7 @@ LANGUAGE C STABLE PARALLEL SAFE;
 -- The weight cache (bertqa.cache_dir): its entries, and the removal of those
 -- whose source is gone or changed and that no backend maps.  For the
 -- superuser, and whom it grants them to: they show and remove server files.
-CREATE FUNCTION qa_cache_entries()
-RETURNS TABLE (
+CREATE TYPE qa_cache_entry AS (
 	entry text,
 	source text,
 	bytes bigint,
@@ -213,20 +212,15 @@ RETURNS TABLE (
 	source_exists boolean,
 	stale boolean,
 	in_use boolean
-)
+);
+
+CREATE FUNCTION qa_cache_entries()
+RETURNS SETOF qa_cache_entry
 AS 'MODULE_PATHNAME', 'bertqa_qa_cache_entries'
 LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
 
 CREATE FUNCTION qa_cache_clean()
-RETURNS TABLE (
-	entry text,
-	source text,
-	bytes bigint,
-	last_used timestamptz,
-	source_exists boolean,
-	stale boolean,
-	in_use boolean
-)
+RETURNS SETOF qa_cache_entry
 AS 'MODULE_PATHNAME', 'bertqa_qa_cache_clean'
 LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
 

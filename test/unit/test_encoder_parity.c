@@ -18,6 +18,7 @@
 #include "compute.h"
 #include "encoder.h"
 #include "file_util.h"
+#include "heads64_model.h"
 #include "model.h"
 #include "onednn.h"
 #include "precision_expected.h"
@@ -647,7 +648,6 @@ run_windows_alone(BqEncoder *enc, const WindowSet *set, float **start, float **e
 static void
 test_heads64_under_signals(void)
 {
-	const char *dir = getenv("BQ_HEADS64_MODEL");
 	const BqPrecision precisions[] = {BQ_PRECISION_INT8, BQ_PRECISION_BF16};
 	struct sigaction sa = {0};
 	struct itimerval every = {{0, 200}, {0, 200}};
@@ -657,14 +657,7 @@ test_heads64_under_signals(void)
 	BqError		err;
 	int			ran = 0;
 
-	if (dir == NULL)
-	{
-		unit_skip("BQ_HEADS64_MODEL names no model (test/run makes one)");
-		return;
-	}
-	m = bq_model_load(dir, &err);
-	CHECK(m != NULL);
-	if (m == NULL)
+	if ((m = heads64_model_load()) == NULL)
 		return;
 	load_windows(SEQ384, &set);
 	sa.sa_handler = count_alarm;

@@ -20,6 +20,7 @@
 
 #include "encoder.h"
 #include "file_util.h"
+#include "heads64_model.h"
 #include "model.h"
 #include "precision_expected.h"
 #include "qa.h"
@@ -728,21 +729,12 @@ test_bf16(void)
 static void
 test_heads64(void)
 {
-	const char *dir = getenv("BQ_HEADS64_MODEL");
-	BqModel    *m;
+	BqModel    *m = heads64_model_load();
 	BqEncoder  *fp32;
 	BqError		err;
 
-	if (dir == NULL)
-	{
-		unit_skip("BQ_HEADS64_MODEL names no model (test/run makes one)");
-		return;
-	}
-	m = bq_model_load(dir, &err);
-	CHECK(m != NULL);
 	if (m == NULL)
 		return;
-	CHECK_INT_EQ(m->config.hidden_size / m->config.num_heads, 64);
 	fp32 = bq_encoder_new(m, BQ_PRECISION_FP32, &err);
 	CHECK(fp32 != NULL);
 	if (fp32 != NULL)
