@@ -36,6 +36,7 @@ typedef struct BertqaSession
 	BqPrecision requested;		/* the bertqa.precision 'encoder' was made for */
 	int			threads;		/* and the bertqa.threads */
 	bool		bundled;		/* the test model installed with the extension */
+	uint64		loads;			/* models loaded by this backend: which one 'model' is */
 } BertqaSession;
 
 /* Load (or reuse) the current model; ERROR if it cannot be loaded. */

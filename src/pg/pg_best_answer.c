@@ -36,6 +36,8 @@ typedef struct BestAnswerState
 	BqAnswerPool pool;
 	BqQaBatch  *batch;			/* rows answered into the pool; NULL in a
 								 * deserialized state, which takes no rows */
+	uint64		model_load;		/* the session's model load the batch's
+								 * windows were cut for */
 	char	   *question;		/* UTF-8, the first row's */
 	size_t		question_len;
 	MemoryContextCallback free_core;
@@ -95,6 +97,25 @@ check_same_question(const BestAnswerState *state, const char *question, size_t q
 }
 
 /*
+ * The session for more of the state's rows: the model whose tokenizer and
+ * settings cut the windows waiting in its batch.  A backend reloads its
+ * model when the model's files change, even between two rows of one
+ * query; the rows read so far cannot then be finished.
+ */
+static BertqaSession *
+session_for(const BestAnswerState *state)
+{
+	BertqaSession *session = bertqa_session();
+
+	if (session->loads != state->model_load)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the bertqa model was reloaded while qa_best_answer read its rows"),
+				 errdetail("Its files changed on disk during the query.")));
+	return session;
+}
+
+/*
  * The rows' windows still waiting, through the encoder into the pool.
  */
 static void
@@ -105,7 +126,7 @@ flush_rows(BestAnswerState *state)
 
 	if (state == NULL || state->batch == NULL)
 		return;
-	session = bertqa_session();
+	session = session_for(state);
 	bq_error_clear(&err);
 	if (bq_qa_batch_flush(state->batch, session->encoder, &bertqa_interrupt, &err) != BQ_OK)
 		bertqa_report_error(&err, NULL);
@@ -136,20 +157,24 @@ bertqa_best_answer_step(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("qa_best_answer's key must not be NULL where the context is not")));
-	session = bertqa_session();
-	bertqa_qa_settings(&settings, session->model);
 	question = bertqa_text_to_utf8(PG_GETARG_TEXT_PP(1), &question_len);
 	bq_error_clear(&err);
 	if (state == NULL)
 	{
+		session = bertqa_session();
+		bertqa_qa_settings(&settings, session->model);
 		state = new_state(context, settings.n_best, question, question_len);
+		state->model_load = session->loads;
 		state->batch = bq_qa_batch_new(session->model, &settings, question, question_len,
 									   &state->pool, &err);
 		if (state->batch == NULL)
 			bertqa_report_error(&err, NULL);
 	}
 	else
+	{
 		check_same_question(state, question, question_len);
+		session = session_for(state);
+	}
 	context_utf8 = bertqa_text_to_utf8(PG_GETARG_TEXT_PP(2), &context_len);
 	if (bq_qa_batch_add(state->batch, session->model, session->encoder, context_utf8,
 						context_len, PG_GETARG_INT64(3), &bertqa_interrupt, &err) != BQ_OK)

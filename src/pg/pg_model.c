@@ -241,6 +241,7 @@ bertqa_session(void)
 		bertqa_report_error(&err, "could not start the matrix-product library");
 	libraries_ms = lap_ms(&lap);
 	session.model = bq_model_load_with(dir, &load_options, &err);
+	session.loads++;
 	model_ms = lap_ms(&lap);
 	if (session.model == NULL)
 		ereport(ERROR,

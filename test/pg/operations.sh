@@ -5,7 +5,8 @@
 #     int8, the backup is the data directory less its cache, and a server
 #     started from the backup answers the same and remakes its cache;
 #  2. qa_cache_clean removes the entries made from a model file that has
-#     changed, but not those a backend still maps, until it lets go;
+#     changed, but not those a backend still maps, until it lets go; and a
+#     model file changing in the middle of qa_best_answer fails the query;
 #  3. bertqa.cache_dir naming a missing directory, or one the server cannot
 #     write, warns, and answering goes on without the cache; a writable
 #     one holds it.
@@ -75,6 +76,7 @@ model=$tmp/model
 mkdir "$model"
 cp test/fixtures/tiny-model/* "$model/"
 chmod -R a+rX "$model"
+[ "$(id -u)" = 0 ] && chown -R postgres "$model"	# the server touches it below
 use_model="SET bertqa.model = '$model'"
 # a backend that answers with the copy, then keeps it mapped for a while
 sql -c "$use_model" -c "$question" -c "SELECT pg_sleep(30)" >/dev/null 2>&1 &
@@ -105,6 +107,17 @@ check "no stale entry is left" test "$(sql -c "SELECT count(*) FROM qa_cache_ent
 check "the current version's entries stay" \
 	test "$(sql -c "SELECT count(*) FROM qa_cache_entries() WHERE source = '$model/model.safetensors'")" -ge 1
 check "the model still answers" test -n "$(sql -c "$use_model" -c "$question")"
+# its file changing between two rows of one qa_best_answer: the rows read
+# so far were cut for the old model, so the query fails rather than mix them
+out=$(sql -c "$use_model" -c "CREATE FUNCTION pg_temp.touch_model(i int) RETURNS text LANGUAGE plpgsql AS \$\$
+BEGIN
+	IF i = 2 THEN
+		EXECUTE format('COPY (SELECT 1) TO PROGRAM %L', 'touch -d 2002-02-02 $model/model.safetensors');
+	END IF;
+	RETURN 'Rollo ruled Normandy, row ' || i || '.';
+END \$\$" -c "SELECT (qa_best_answer('Who ruled Normandy?', pg_temp.touch_model(i), i)).answer FROM generate_series(1, 3) i" 2>&1)
+check "a model reloaded in the middle of qa_best_answer is an error" \
+	grep -q "the bertqa model was reloaded while qa_best_answer read its rows" <<<"$out"
 
 # ---- 3. a cache directory that cannot be used ------------------------------------------
 sql -c "LOAD 'bertqa'" -c "ALTER SYSTEM SET bertqa.cache_dir = '$tmp/missing'" -c "SELECT pg_reload_conf()" >/dev/null

@@ -334,7 +334,8 @@ bq_qa_answer(const BqModel *model, BqEncoder *enc, const BqQaSettings *settings,
 /*
  * The question, and the contexts whose windows have not all run yet: fewer
  * than QA_WINDOW_BATCH windows wait between calls, so at most that many
- * contexts do.
+ * contexts do.  The encoder's buffers are made for each run, not kept:
+ * an aggregate may hold one batch per group.
  */
 struct BqQaBatch
 {
@@ -345,7 +346,6 @@ struct BqQaBatch
 	QaContext  *waiting[QA_WINDOW_BATCH];
 	int			waiting_count;
 	int32_t		waiting_windows;
-	WindowBatch wb;
 };
 
 BqQaBatch *
@@ -363,8 +363,7 @@ bq_qa_batch_new(const BqModel *model, const BqQaSettings *settings, const char *
 	batch->settings = *settings;
 	batch->pool = pool;
 	if (question_prepare(model, settings, question, question_len, &batch->question,
-						 err) != BQ_OK ||
-		window_batch_alloc(&batch->wb, settings->max_seq_len, err) != BQ_OK)
+						 err) != BQ_OK)
 	{
 		bq_qa_batch_free(batch);
 		return NULL;
@@ -382,7 +381,6 @@ bq_qa_batch_free(BqQaBatch *batch)
 		context_free(batch->waiting[i]);
 		free(batch->waiting[i]);
 	}
-	window_batch_free(&batch->wb);
 	bq_token_list_free(&batch->question);
 	free(batch);
 }
@@ -396,6 +394,7 @@ static int
 run_waiting(BqQaBatch *batch, BqEncoder *enc, const BqInterrupt *intr, BqError *err)
 {
 	WindowRef	refs[QA_WINDOW_BATCH];
+	WindowBatch wb = {0};
 	int			count = 0;
 	int			kept = 0;
 	int			status;
@@ -409,7 +408,10 @@ run_waiting(BqQaBatch *batch, BqEncoder *enc, const BqInterrupt *intr, BqError *
 	}
 	if (bq_interrupted(intr))
 		return bq_fail(err, BQ_ERR_CANCELLED, "question answering cancelled");
-	status = run_windows(enc, refs, count, batch->settings.max_seq_len, &batch->wb, intr, err);
+	status = window_batch_alloc(&wb, batch->settings.max_seq_len, err);
+	if (status == BQ_OK)
+		status = run_windows(enc, refs, count, batch->settings.max_seq_len, &wb, intr, err);
+	window_batch_free(&wb);
 	if (status != BQ_OK)
 		return status;
 	batch->waiting_windows -= count;

@@ -118,7 +118,10 @@ int			bq_qa_batch_add(BqQaBatch *batch, const BqModel *model, BqEncoder *enc,
 							const char *context, size_t context_len, int64_t key,
 							const BqInterrupt *intr, BqError *err);
 
-/* Run the windows still waiting: the pool then holds every context added. */
+/*
+ * Run the windows still waiting: the pool then holds every context added.
+ * After either call fails, the batch can only be freed.
+ */
 int			bq_qa_batch_flush(BqQaBatch *batch, BqEncoder *enc, const BqInterrupt *intr,
 							  BqError *err);
 
