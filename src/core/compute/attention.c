@@ -386,7 +386,9 @@ static bool
 kernel_runs(BqEngine engine, int head_size)
 {
 #ifdef BQ_X86_KERNELS
-	return engine == BQ_ENGINE_ONEDNN && head_size == KERNEL_HEAD_SIZE && bq_kernels_avx512();
+	/* compiled for AVX512BW too (the bfloat16 conversions' masks) */
+	return engine == BQ_ENGINE_ONEDNN && head_size == KERNEL_HEAD_SIZE && bq_kernels_avx512() &&
+		__builtin_cpu_supports("avx512bw");
 #else
 	return false;
 #endif

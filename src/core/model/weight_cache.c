@@ -149,9 +149,12 @@ bq_cache_record_source(const char *cache_dir, const char *source,
 	else if (access(record, F_OK) != 0)
 	{
 		sprintf(tmp, "%s.XXXXXX", record);
-		if ((fd = mkstemp(tmp)) < 0 ||
-			write(fd, real, strlen(real)) != (ssize_t) strlen(real) ||
-			close(fd) != 0 || rename(tmp, record) != 0)
+		bool		written = (fd = mkstemp(tmp)) >= 0 &&
+			write(fd, real, strlen(real)) == (ssize_t) strlen(real);
+
+		if (fd >= 0 && close(fd) != 0)
+			written = false;
+		if (!written || rename(tmp, record) != 0)
 		{
 			rc = bq_fail(err, BQ_ERR_IO, "could not write \"%s\": %s", record, strerror(errno));
 			if (fd >= 0)
@@ -316,7 +319,8 @@ describe(const char *cache_dir, const char *name, size_t prefix, BqCacheEntry *e
 		char	   *current = bq_cache_path(cache_dir, entry->source, &now, "");
 
 		entry->source_exists = true;
-		entry->stale = current == NULL ||
+		/* out of memory tells nothing: never call an entry stale for it */
+		entry->stale = current != NULL &&
 			strncmp(current + strlen(cache_dir) + 1, name, prefix) != 0;
 		free(current);
 	}
