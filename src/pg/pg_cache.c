@@ -31,14 +31,12 @@ cache_dir_or_error(void)
 }
 
 /*
- * Put 'count' entries into the function's result: entry, source, bytes,
- * last_used, source_exists, stale, in_use; then free them.
+ * The rows of 'count' entries, into the result's tuplestore: entry, source,
+ * bytes, last_used, source_exists, stale, in_use.
  */
 static void
-put_entries(FunctionCallInfo fcinfo, BqCacheEntry *entries, size_t count)
+put_rows(ReturnSetInfo *rsinfo, const BqCacheEntry *entries, size_t count)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-
 	for (size_t i = 0; i < count; i++)
 	{
 		const BqCacheEntry *e = &entries[i];
@@ -56,7 +54,24 @@ put_entries(FunctionCallInfo fcinfo, BqCacheEntry *entries, size_t count)
 		values[6] = BoolGetDatum(e->in_use);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
-	bq_cache_entries_free(entries, count);
+}
+
+/* put_rows, then free the entries. */
+static void
+put_entries(FunctionCallInfo fcinfo, BqCacheEntry *entries, size_t count)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+
+	/* the entries are malloc'd: freed even when making a row fails */
+	PG_TRY();
+	{
+		put_rows(rsinfo, entries, count);
+	}
+	PG_FINALLY();
+	{
+		bq_cache_entries_free(entries, count);
+	}
+	PG_END_TRY();
 }
 
 /*
