@@ -729,14 +729,9 @@ bq_nemo_prepare(const char *nemo_path, const char *cache_dir, char **dir, bool *
 	}
 	else
 	{
-		if (mkdir(cache_dir, 0700) != 0 && errno != EEXIST)
-			return bq_fail(err, BQ_ERR_IO, "could not create cache directory \"%s\": %s",
-						   cache_dir, strerror(errno));
-		id.device = (uint64_t) sb.st_dev;
-		id.inode = (uint64_t) sb.st_ino;
-		id.size = (uint64_t) sb.st_size;
-		id.mtime_sec = (int64_t) sb.st_mtim.tv_sec;
-		id.mtime_nsec = (int64_t) sb.st_mtim.tv_nsec;
+		if ((rc = bq_cache_dir_make(cache_dir, err)) != BQ_OK)
+			return rc;
+		id = bq_file_identity(&sb);
 		if ((*dir = bq_cache_path(cache_dir, nemo_path, &id, ".nemo.d")) == NULL)
 			return bq_fail(err, BQ_ERR_NOMEM, "out of memory loading \"%s\"", nemo_path);
 		if ((rc = bq_cache_record_source(cache_dir, nemo_path, &id, err)) != BQ_OK)

@@ -468,11 +468,7 @@ bq_tensor_file_open(const char *path, const char *what, BqTensorIndexer index, B
 	st->bytes = map;
 	st->size = (size_t) sb.st_size;
 	st->mapped = true;
-	st->identity.device = (uint64_t) sb.st_dev;
-	st->identity.inode = (uint64_t) sb.st_ino;
-	st->identity.size = (uint64_t) sb.st_size;
-	st->identity.mtime_sec = (int64_t) sb.st_mtim.tv_sec;
-	st->identity.mtime_nsec = (int64_t) sb.st_mtim.tv_nsec;
+	st->identity = bq_file_identity(&sb);
 	if (index(st, err) != BQ_OK)
 	{
 		bq_safetensors_close(st);
@@ -491,6 +487,20 @@ BqSafetensors *
 bq_safetensors_open(const char *path, BqError *err)
 {
 	return bq_tensor_file_open(path, "model file", parse_header, err);
+}
+
+BqFileIdentity
+bq_file_identity(const struct stat *sb)
+{
+	BqFileIdentity id = {
+		.device = (uint64_t) sb->st_dev,
+		.inode = (uint64_t) sb->st_ino,
+		.size = (uint64_t) sb->st_size,
+		.mtime_sec = (int64_t) sb->st_mtim.tv_sec,
+		.mtime_nsec = (int64_t) sb->st_mtim.tv_nsec,
+	};
+
+	return id;
 }
 
 void

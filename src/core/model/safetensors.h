@@ -56,6 +56,11 @@ typedef struct BqFileIdentity
 	int64_t		mtime_nsec;
 } BqFileIdentity;
 
+struct stat;
+
+/* The identity of the file 'sb' describes (from stat or fstat). */
+BqFileIdentity bq_file_identity(const struct stat *sb);
+
 typedef struct BqSafetensors
 {
 	char	   *name;			/* the path, for messages */

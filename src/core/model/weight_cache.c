@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "file_util.h"
+#include "grow_array.h"
 #include "model_config.h"
 
 /*
@@ -138,9 +139,8 @@ bq_cache_record_source(const char *cache_dir, const char *source,
 {
 	char	   *record = bq_cache_path(cache_dir, source, identity, ".source");
 	char	   *real = realpath(source, NULL);
-	char	   *tmp = record != NULL ? malloc(strlen(record) + 8) : NULL;
+	char	   *tmp = record != NULL ? malloc(strlen(record) + 24) : NULL;
 	int			rc = BQ_OK;
-	int			fd;
 
 	if (record == NULL || real == NULL || tmp == NULL)
 		rc = real == NULL && record != NULL && tmp != NULL ?
@@ -148,18 +148,13 @@ bq_cache_record_source(const char *cache_dir, const char *source,
 			bq_fail(err, BQ_ERR_NOMEM, "out of memory recording the source of a cache entry");
 	else if (access(record, F_OK) != 0)
 	{
-		sprintf(tmp, "%s.XXXXXX", record);
-		bool		written = (fd = mkstemp(tmp)) >= 0 &&
-			write(fd, real, strlen(real)) == (ssize_t) strlen(real);
-
-		if (fd >= 0 && close(fd) != 0)
-			written = false;
-		if (!written || rename(tmp, record) != 0)
-		{
+		/* written whole under a name of this process's, then renamed into place */
+		sprintf(tmp, "%s.%ld", record, (long) getpid());
+		if ((rc = bq_write_file(tmp, real, strlen(real), false, err)) == BQ_OK &&
+			rename(tmp, record) != 0)
 			rc = bq_fail(err, BQ_ERR_IO, "could not write \"%s\": %s", record, strerror(errno));
-			if (fd >= 0)
-				unlink(tmp);
-		}
+		if (rc != BQ_OK)
+			unlink(tmp);
 	}
 	free(record);
 	free(real);
@@ -273,21 +268,35 @@ lock_unused(const char *path)
 	return fd;
 }
 
+/*
+ * "<cache_dir>/<the first 'len' bytes of name><suffix>" (malloc'd), an
+ * entry's lock file or its source's record; NULL when out of memory.
+ */
+static char *
+companion_path(const char *cache_dir, const char *name, size_t len, const char *suffix)
+{
+	char	   *file = malloc(len + strlen(suffix) + 1);
+	char	   *path;
+
+	if (file == NULL)
+		return NULL;
+	memcpy(file, name, len);
+	strcpy(file + len, suffix);
+	path = bq_model_path(cache_dir, file);
+	free(file);
+	return path;
+}
+
 /* The source a prefix's record names (malloc'd), or NULL. */
 static char *
 read_source(const char *cache_dir, const char *name, size_t prefix)
 {
-	char		record_name[256];
-	char	   *record;
+	char	   *record = companion_path(cache_dir, name, prefix, ".source");
 	char	   *text = NULL;
 	size_t		len;
 	BqError		ignored;
 
-	if (prefix + sizeof(".source") > sizeof(record_name))
-		return NULL;
-	memcpy(record_name, name, prefix);
-	strcpy(record_name + prefix, ".source");
-	if ((record = bq_model_path(cache_dir, record_name)) != NULL)
+	if (record != NULL)
 		text = bq_read_file(record, &len, &ignored);
 	free(record);
 	return text;
@@ -314,8 +323,7 @@ describe(const char *cache_dir, const char *name, size_t prefix, BqCacheEntry *e
 	entry->source = read_source(cache_dir, name, prefix);
 	if (entry->source != NULL && stat(entry->source, &sb) == 0)
 	{
-		BqFileIdentity now = {(uint64_t) sb.st_dev, (uint64_t) sb.st_ino, (uint64_t) sb.st_size,
-		(int64_t) sb.st_mtim.tv_sec, (int64_t) sb.st_mtim.tv_nsec};
+		BqFileIdentity now = bq_file_identity(&sb);
 		char	   *current = bq_cache_path(cache_dir, entry->source, &now, "");
 
 		entry->source_exists = true;
@@ -368,19 +376,8 @@ bq_cache_list(const char *cache_dir, BqCacheEntry **entries, size_t *count, BqEr
 
 		if (prefix == 0 || !entry_suffix(de->d_name + prefix))
 			continue;
-		if (*count == capacity)
-		{
-			BqCacheEntry *bigger = realloc(*entries, sizeof(BqCacheEntry) * (capacity ? 2 * capacity : 16));
-
-			if (bigger == NULL)
-			{
-				rc = bq_fail(err, BQ_ERR_NOMEM, "out of memory listing the weight cache");
-				break;
-			}
-			*entries = bigger;
-			capacity = capacity ? 2 * capacity : 16;
-		}
-		if (describe(cache_dir, de->d_name, prefix, &(*entries)[*count]) != 0)
+		if (!bq_grow_array((void **) entries, &capacity, *count + 1, sizeof(BqCacheEntry)) ||
+			describe(cache_dir, de->d_name, prefix, &(*entries)[*count]) != 0)
 			rc = bq_fail(err, BQ_ERR_NOMEM, "out of memory listing the weight cache");
 		else
 			(*count)++;
@@ -395,18 +392,13 @@ bq_cache_list(const char *cache_dir, BqCacheEntry **entries, size_t *count, BqEr
 	return rc;
 }
 
-/* Remove "<cache_dir>/<name><suffix>" if it exists. */
+/* Remove companion_path(...) if it exists. */
 static void
 remove_companion(const char *cache_dir, const char *name, size_t len, const char *suffix)
 {
-	char		companion[300];
-	char	   *path;
+	char	   *path = companion_path(cache_dir, name, len, suffix);
 
-	if (len + strlen(suffix) + 1 > sizeof(companion))
-		return;
-	memcpy(companion, name, len);
-	strcpy(companion + len, suffix);
-	if ((path = bq_model_path(cache_dir, companion)) != NULL)
+	if (path != NULL)
 		unlink(path);
 	free(path);
 }
@@ -455,18 +447,10 @@ remove_stale_pass(const char *cache_dir, BqCacheEntry **removed, size_t *count,
 		/* the source's record goes with the last entry made from that version */
 		if (!source_has_entries(cache_dir, e->name, prefix_length(e->name)))
 			remove_companion(cache_dir, e->name, prefix_length(e->name), ".source");
-		if (*count == *capacity)
+		if (!bq_grow_array((void **) removed, capacity, *count + 1, sizeof(BqCacheEntry)))
 		{
-			size_t		bigger = *capacity ? 2 * *capacity : 16;
-			BqCacheEntry *grown = realloc(*removed, sizeof(BqCacheEntry) * bigger);
-
-			if (grown == NULL)
-			{
-				rc = bq_fail(err, BQ_ERR_NOMEM, "out of memory cleaning the weight cache");
-				break;
-			}
-			*removed = grown;
-			*capacity = bigger;
+			rc = bq_fail(err, BQ_ERR_NOMEM, "out of memory cleaning the weight cache");
+			break;
 		}
 		(*removed)[(*count)++] = *e;
 		e->name = e->source = NULL;
