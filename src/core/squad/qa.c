@@ -188,6 +188,29 @@ run_windows(BqEncoder *enc, const WindowRef *refs, int count, int32_t max_seq_le
 }
 
 /*
+ * Run the next windows of 'contexts' (up to QA_WINDOW_BATCH, the first
+ * contexts' first) as one batch, unless the caller is interrupted.
+ */
+static int
+run_next_windows(BqEncoder *enc, QaContext *const *contexts, int n_contexts,
+				 int32_t max_seq_len, WindowBatch *wb, const BqInterrupt *intr, BqError *err)
+{
+	WindowRef	refs[QA_WINDOW_BATCH];
+	int			count = 0;
+
+	for (int i = 0; i < n_contexts && count < QA_WINDOW_BATCH; i++)
+	{
+		QaContext  *ctx = contexts[i];
+
+		for (int32_t w = ctx->windows_run; w < ctx->features.n_windows && count < QA_WINDOW_BATCH; w++)
+			refs[count++] = (WindowRef) {ctx, w};
+	}
+	if (bq_interrupted(intr))
+		return bq_fail(err, BQ_ERR_CANCELLED, "question answering cancelled");
+	return run_windows(enc, refs, count, max_seq_len, wb, intr, err);
+}
+
+/*
  * Tokenize one input, saying which one was bad if it is.
  */
 static int
@@ -299,6 +322,7 @@ bq_qa_answer(const BqModel *model, BqEncoder *enc, const BqQaSettings *settings,
 {
 	BqTokenList q_tokens = {0};
 	QaContext	ctx = {0};
+	QaContext  *only = &ctx;
 	WindowBatch wb = {0};
 	int			status;
 
@@ -309,20 +333,7 @@ bq_qa_answer(const BqModel *model, BqEncoder *enc, const BqQaSettings *settings,
 	if (status == BQ_OK && ctx.features.n_windows > 0)
 		status = window_batch_alloc(&wb, settings->max_seq_len, err);
 	while (status == BQ_OK && ctx.windows_run < ctx.features.n_windows)
-	{
-		WindowRef	refs[QA_WINDOW_BATCH];
-		int			count = 0;
-
-		while (count < QA_WINDOW_BATCH && ctx.windows_run + count < ctx.features.n_windows)
-		{
-			refs[count] = (WindowRef) {&ctx, ctx.windows_run + count};
-			count++;
-		}
-		if (bq_interrupted(intr))
-			status = bq_fail(err, BQ_ERR_CANCELLED, "question answering cancelled");
-		else
-			status = run_windows(enc, refs, count, settings->max_seq_len, &wb, intr, err);
-	}
+		status = run_next_windows(enc, &only, 1, settings->max_seq_len, &wb, intr, err);
 	if (status == BQ_OK)
 		status = bq_qa_collector_finish(&ctx.collector, context, context_len, result, err);
 	window_batch_free(&wb);
@@ -345,7 +356,6 @@ struct BqQaBatch
 	BqAnswerPool *pool;			/* borrowed */
 	QaContext  *waiting[QA_WINDOW_BATCH];
 	int			waiting_count;
-	int32_t		waiting_windows;
 };
 
 BqQaBatch *
@@ -385,6 +395,17 @@ bq_qa_batch_free(BqQaBatch *batch)
 	free(batch);
 }
 
+/* Windows of the waiting contexts that have not run yet. */
+static int32_t
+waiting_windows(const BqQaBatch *batch)
+{
+	int32_t		left = 0;
+
+	for (int i = 0; i < batch->waiting_count; i++)
+		left += batch->waiting[i]->features.n_windows - batch->waiting[i]->windows_run;
+	return left;
+}
+
 /*
  * Run the next QA_WINDOW_BATCH waiting windows (or all, if fewer), the
  * earliest contexts' first, then hand every context whose windows have all
@@ -393,28 +414,16 @@ bq_qa_batch_free(BqQaBatch *batch)
 static int
 run_waiting(BqQaBatch *batch, BqEncoder *enc, const BqInterrupt *intr, BqError *err)
 {
-	WindowRef	refs[QA_WINDOW_BATCH];
 	WindowBatch wb = {0};
-	int			count = 0;
 	int			kept = 0;
-	int			status;
+	int			status = window_batch_alloc(&wb, batch->settings.max_seq_len, err);
 
-	for (int i = 0; i < batch->waiting_count && count < QA_WINDOW_BATCH; i++)
-	{
-		QaContext  *ctx = batch->waiting[i];
-
-		for (int32_t w = ctx->windows_run; w < ctx->features.n_windows && count < QA_WINDOW_BATCH; w++)
-			refs[count++] = (WindowRef) {ctx, w};
-	}
-	if (bq_interrupted(intr))
-		return bq_fail(err, BQ_ERR_CANCELLED, "question answering cancelled");
-	status = window_batch_alloc(&wb, batch->settings.max_seq_len, err);
 	if (status == BQ_OK)
-		status = run_windows(enc, refs, count, batch->settings.max_seq_len, &wb, intr, err);
+		status = run_next_windows(enc, batch->waiting, batch->waiting_count,
+								  batch->settings.max_seq_len, &wb, intr, err);
 	window_batch_free(&wb);
 	if (status != BQ_OK)
 		return status;
-	batch->waiting_windows -= count;
 	for (int i = 0; i < batch->waiting_count; i++)
 	{
 		QaContext  *ctx = batch->waiting[i];
@@ -466,8 +475,7 @@ bq_qa_batch_add(BqQaBatch *batch, const BqModel *model, BqEncoder *enc, const ch
 		return status;
 	}
 	batch->waiting[batch->waiting_count++] = ctx;
-	batch->waiting_windows += ctx->features.n_windows;
-	while (status == BQ_OK && batch->waiting_windows >= QA_WINDOW_BATCH)
+	while (status == BQ_OK && waiting_windows(batch) >= QA_WINDOW_BATCH)
 		status = run_waiting(batch, enc, intr, err);
 	return status;
 }
