@@ -143,6 +143,40 @@ free_windows(WindowSet *set)
 	free(set->w);
 }
 
+/* The most windows run_batch runs at once. */
+#define MAX_BATCH 8
+
+/*
+ * Logits of windows [first, first + n) of 'set' run as one batch, into
+ * start[i] and end[i] (malloc'd); false if the encoder failed.
+ */
+static bool
+run_batch(BqEncoder *enc, const WindowSet *set, int first, int n, float **start, float **end)
+{
+	const int32_t *ids[MAX_BATCH];
+	const int32_t *types[MAX_BATCH];
+	int32_t		lens[MAX_BATCH];
+	BqError		err;
+	int			rc;
+
+	CHECK(n <= MAX_BATCH);
+	if (n > MAX_BATCH)
+		return false;
+	for (int b = 0; b < n; b++)
+	{
+		const Window *w = &set->w[first + b];
+
+		ids[b] = w->ids;
+		types[b] = w->types;
+		lens[b] = w->len;
+		start[b] = malloc(sizeof(float) * (size_t) w->len);
+		end[b] = malloc(sizeof(float) * (size_t) w->len);
+	}
+	rc = bq_encoder_run(enc, n, ids, types, lens, start, end, NULL, &err);
+	CHECK_INT_EQ(rc, BQ_OK);
+	return rc == BQ_OK;
+}
+
 /*
  * Each window alone, then in batches of 'batch' consecutive windows (of
  * differing lengths): batched must equal single, both must match the
@@ -178,16 +212,8 @@ check_file(const char *path, int batch)
 	for (int i = 0; i < set.count; i++)
 	{
 		Window	   *w = &set.w[i];
-		const int32_t *ids = w->ids;
-		const int32_t *types = w->types;
-		int			rc;
 
-		single_start[i] = malloc(sizeof(float) * (size_t) w->len);
-		single_end[i] = malloc(sizeof(float) * (size_t) w->len);
-		rc = bq_encoder_run(enc, 1, &ids, &types, &w->len, &single_start[i], &single_end[i],
-							NULL, &err);
-		CHECK_INT_EQ(rc, BQ_OK);
-		if (rc != BQ_OK)
+		if (!run_batch(enc, &set, i, 1, &single_start[i], &single_end[i]))
 			continue;
 		worst = fmax(worst, unit_max_abs_diff(single_start[i], w->start, w->len));
 		worst = fmax(worst, unit_max_abs_diff(single_end[i], w->end, w->len));
@@ -196,28 +222,14 @@ check_file(const char *path, int batch)
 	for (int first = 0; first < set.count; first += batch)
 	{
 		int			n = set.count - first < batch ? set.count - first : batch;
-		const int32_t *ids[16];
-		const int32_t *types[16];
-		int32_t		lens[16];
-		float	   *start[16];
-		float	   *end[16];
-		int			rc;
+		float	   *start[MAX_BATCH] = {0};
+		float	   *end[MAX_BATCH] = {0};
+		bool		ran = run_batch(enc, &set, first, n, start, end);
 
 		for (int b = 0; b < n; b++)
-		{
-			Window	   *w = &set.w[first + b];
-
-			ids[b] = w->ids;
-			types[b] = w->types;
-			lens[b] = w->len;
-			start[b] = malloc(sizeof(float) * (size_t) w->len);
-			end[b] = malloc(sizeof(float) * (size_t) w->len);
-			if (w->len != set.w[first].len)
+			if (set.w[first + b].len != set.w[first].len)
 				mixed = 1;
-		}
-		rc = bq_encoder_run(enc, n, ids, types, lens, start, end, NULL, &err);
-		CHECK_INT_EQ(rc, BQ_OK);
-		for (int b = 0; b < n && rc == BQ_OK; b++)
+		for (int b = 0; b < n && ran; b++)
 		{
 			Window	   *w = &set.w[first + b];
 
@@ -336,33 +348,6 @@ test_bf16_drift(void)
 	check_precision_drift(BQ_PRECISION_BF16, true, 0.5);
 }
 
-/*
- * Logits of windows [first, first + n) of 'set' run as one batch, into
- * start[i] and end[i] (malloc'd); false if the encoder failed.
- */
-static bool
-run_batch(BqEncoder *enc, const WindowSet *set, int first, int n, float **start, float **end)
-{
-	const int32_t *ids[8];
-	const int32_t *types[8];
-	int32_t		lens[8];
-	BqError		err;
-	int			rc;
-
-	for (int b = 0; b < n; b++)
-	{
-		const Window *w = &set->w[first + b];
-
-		ids[b] = w->ids;
-		types[b] = w->types;
-		lens[b] = w->len;
-		start[b] = malloc(sizeof(float) * (size_t) w->len);
-		end[b] = malloc(sizeof(float) * (size_t) w->len);
-	}
-	rc = bq_encoder_run(enc, n, ids, types, lens, start, end, NULL, &err);
-	CHECK_INT_EQ(rc, BQ_OK);
-	return rc == BQ_OK;
-}
 
 /*
  * A window's logits do not depend on the windows batched with it, to the
@@ -400,12 +385,12 @@ check_batches_exact(BqPrecision precision, int threads)
 	for (int i = 0; i < set.count; i++)
 		run_batch(enc, &set, i, 1, &alone_start[i], &alone_end[i]);
 
-	for (int batch = 2; batch <= 8; batch++)
+	for (int batch = 2; batch <= MAX_BATCH; batch++)
 	{
 		for (int first = 0; first + batch <= set.count; first += batch)
 		{
-			float	   *start[8];
-			float	   *end[8];
+			float	   *start[MAX_BATCH] = {0};
+			float	   *end[MAX_BATCH] = {0};
 
 			if (run_batch(enc, &set, first, batch, start, end))
 			{
